@@ -1,0 +1,57 @@
+/**
+ * Layer rules (docs/ARCHITECTURE.md). An arrow points from a layer to the layers that may import it:
+ *   errors → codec → dag → wal → store → kernel → rpc → mp → jitna → sdk → cli / daemon / dashboard
+ * Nothing imports "upwards" and there are no cycles.
+ */
+const layers = [
+  'errors',
+  'util',
+  'codec',
+  'dag',
+  'wal',
+  'store',
+  'kernel',
+  'rpc',
+  'mp',
+  'jitna',
+  'sdk',
+  'daemon',
+  'cli',
+  'bin',
+];
+const upward = [];
+for (let i = 0; i < layers.length; i++) {
+  const higher = layers.slice(i + 1);
+  if (higher.length === 0) continue;
+  upward.push({
+    name: `no-upward-from-${layers[i]}`,
+    comment: `src/${layers[i]} may not import a higher layer (${higher.join(', ')})`,
+    severity: 'error',
+    from: { path: `^src/${layers[i]}/` },
+    to: { path: `^src/(${higher.join('|')})/` },
+  });
+}
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'src-not-to-test-or-bench',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'no-unresolvable',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    ...upward,
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};

@@ -1,0 +1,64 @@
+/**
+ * A tiny benchmark harness. Each figure is measured next to its baseline in the same run: the two
+ * are timed in alternating rounds (so a noisy neighbour hits both alike) and the median round of
+ * each is reported, with the ratio candidate / baseline.
+ */
+
+export interface Rate {
+  readonly opsPerSec: number;
+}
+
+/** Runs `fn` repeatedly for about `ms` milliseconds; returns operations per second. */
+export function rate(fn: () => void, ms: number): number {
+  let n = 0;
+  let batch = 1;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    for (let i = 0; i < batch; i++) fn();
+    n += batch;
+    if (batch < 1 << 16) batch *= 2;
+    t = performance.now();
+  }
+  return n / ((t - t0) / 1000);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export interface Comparison {
+  readonly name: string;
+  readonly candidate: number;
+  readonly baseline: number;
+  readonly ratio: number;
+}
+
+/** Alternates `rounds` rounds of candidate and baseline (each `ms` long); medians and ratio. */
+export function compare(
+  name: string,
+  candidate: () => void,
+  baseline: () => void,
+  opts: { rounds?: number; ms?: number } = {},
+): Comparison {
+  const rounds = opts.rounds ?? 5;
+  const ms = opts.ms ?? 300;
+  rate(candidate, 100);
+  rate(baseline, 100);
+  const c: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    c.push(rate(candidate, ms));
+    b.push(rate(baseline, ms));
+  }
+  const cm = median(c);
+  const bm = median(b);
+  return { name, candidate: cm, baseline: bm, ratio: cm / bm };
+}
+
+export function fmtRate(x: number): string {
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M/s`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(1)}k/s`;
+  return `${x.toFixed(0)}/s`;
+}

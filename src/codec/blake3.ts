@@ -1,0 +1,32 @@
+import { createBLAKE3 } from 'hash-wasm';
+
+/**
+ * BLAKE3-256. hash-wasm's WebAssembly build: about 15× @noble/hashes on 4 KiB inputs on this
+ * project's machines (docs/PERFORMANCE.md), pure WASM, no install step. The module instantiates once
+ * at import (top-level await), so hashing is synchronous afterwards.
+ */
+const hasher = await createBLAKE3(256);
+
+export const HASH_BYTES = 32;
+
+/** BLAKE3-256 of the concatenation of `parts`. */
+export function blake3(...parts: Uint8Array[]): Uint8Array {
+  hasher.init();
+  for (const p of parts) hasher.update(p);
+  return hasher.digest('binary');
+}
+
+/** BLAKE3-256 of `data` as 64 lowercase hex characters. */
+export function blake3Hex(...parts: Uint8Array[]): string {
+  hasher.init();
+  for (const p of parts) hasher.update(p);
+  return hasher.digest('hex');
+}
+
+/** Constant-shape comparison of two digests (lengths are public). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}

@@ -1,0 +1,223 @@
+/**
+ * The DAG's in-memory index: NodeID → {type code, lamport, has-children flag, location, length}.
+ * An open-addressing hash table over typed arrays, so a million nodes cost about 100 bytes each
+ * (a Map of objects costs several times that). Keys are the 32 id bytes; the first four bytes of a
+ * BLAKE3 digest are already uniform, so they are the hash. Insertion order is kept (`order`), so
+ * iteration and checkpoints follow WAL order and never the table layout.
+ */
+
+const KEY = 32;
+const FLAG_HAS_CHILDREN = 1;
+
+export interface IndexEntry {
+  readonly typeCode: number;
+  readonly lamport: number;
+  readonly hasChildren: boolean;
+  readonly loc: number;
+  readonly len: number;
+}
+
+export class NodeIndex {
+  private cap: number;
+  private keys: Uint8Array;
+  private types: Uint8Array;
+  private flags: Uint8Array;
+  private lamports: Uint32Array;
+  private locs: Float64Array;
+  private lens: Uint32Array;
+  /** Slot of the i-th inserted node. */
+  private order: Uint32Array;
+  private n = 0;
+
+  constructor(capacity = 1024) {
+    let cap = 16;
+    while (cap < capacity) cap *= 2;
+    this.cap = cap;
+    this.keys = new Uint8Array(cap * KEY);
+    this.types = new Uint8Array(cap);
+    this.flags = new Uint8Array(cap);
+    this.lamports = new Uint32Array(cap);
+    this.locs = new Float64Array(cap);
+    this.lens = new Uint32Array(cap);
+    this.order = new Uint32Array(Math.max(16, cap >> 1));
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** Bytes held by the table's arrays. */
+  get memoryBytes(): number {
+    return (
+      this.keys.byteLength +
+      this.types.byteLength +
+      this.flags.byteLength +
+      this.lamports.byteLength +
+      this.locs.byteLength +
+      this.lens.byteLength +
+      this.order.byteLength
+    );
+  }
+
+  /** The slot holding `id` (32 bytes), or -1. */
+  private find(id: Uint8Array): number {
+    const mask = this.cap - 1;
+    let s = ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) & mask;
+    for (;;) {
+      if (this.types[s] === 0) return -1;
+      const base = s * KEY;
+      let eq = true;
+      for (let i = 0; i < KEY; i++) {
+        if (this.keys[base + i] !== id[i]) {
+          eq = false;
+          break;
+        }
+      }
+      if (eq) return s;
+      s = (s + 1) & mask;
+    }
+  }
+
+  private freeSlot(id: Uint8Array): number {
+    const mask = this.cap - 1;
+    let s = ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) & mask;
+    while (this.types[s] !== 0) s = (s + 1) & mask;
+    return s;
+  }
+
+  has(id: Uint8Array): boolean {
+    return this.find(id) >= 0;
+  }
+
+  get(id: Uint8Array): IndexEntry | undefined {
+    const s = this.find(id);
+    if (s < 0) return undefined;
+    return {
+      typeCode: this.types[s]!,
+      lamport: this.lamports[s]!,
+      hasChildren: (this.flags[s]! & FLAG_HAS_CHILDREN) !== 0,
+      loc: this.locs[s]!,
+      len: this.lens[s]!,
+    };
+  }
+
+  /** Adds a new id (the caller has checked it is absent). `typeCode` must be non-zero. */
+  insert(
+    id: Uint8Array,
+    typeCode: number,
+    lamport: number,
+    loc: number,
+    len: number,
+    hasChildren = false,
+  ): void {
+    if ((this.n + 1) * 10 > this.cap * 7) this.grow();
+    const s = this.freeSlot(id);
+    this.keys.set(id.subarray(0, KEY), s * KEY);
+    this.types[s] = typeCode;
+    this.flags[s] = hasChildren ? FLAG_HAS_CHILDREN : 0;
+    this.lamports[s] = lamport;
+    this.locs[s] = loc;
+    this.lens[s] = len;
+    if (this.n === this.order.length) {
+      const next = new Uint32Array(this.order.length * 2);
+      next.set(this.order);
+      this.order = next;
+    }
+    this.order[this.n++] = s;
+  }
+
+  markHasChildren(id: Uint8Array): void {
+    const s = this.find(id);
+    if (s >= 0) this.flags[s]! |= FLAG_HAS_CHILDREN;
+  }
+
+  private grow(): void {
+    const old = {
+      keys: this.keys,
+      types: this.types,
+      flags: this.flags,
+      lamports: this.lamports,
+      locs: this.locs,
+      lens: this.lens,
+      order: this.order,
+      n: this.n,
+    };
+    const fresh = new NodeIndex(this.cap * 2);
+    for (let i = 0; i < old.n; i++) {
+      const s = old.order[i]!;
+      fresh.insert(
+        old.keys.subarray(s * KEY, s * KEY + KEY),
+        old.types[s]!,
+        old.lamports[s]!,
+        old.locs[s]!,
+        old.lens[s]!,
+      );
+      if (old.flags[s]! & FLAG_HAS_CHILDREN) fresh.flags[fresh.order[i]!]! |= FLAG_HAS_CHILDREN;
+    }
+    this.cap = fresh.cap;
+    this.keys = fresh.keys;
+    this.types = fresh.types;
+    this.flags = fresh.flags;
+    this.lamports = fresh.lamports;
+    this.locs = fresh.locs;
+    this.lens = fresh.lens;
+    this.order = fresh.order;
+  }
+
+  /** Visits entries in insertion order. `id` is a view valid only during the call. */
+  forEach(fn: (id: Uint8Array, e: IndexEntry) => void): void {
+    for (let i = 0; i < this.n; i++) {
+      const s = this.order[i]!;
+      fn(this.keys.subarray(s * KEY, s * KEY + KEY), {
+        typeCode: this.types[s]!,
+        lamport: this.lamports[s]!,
+        hasChildren: (this.flags[s]! & FLAG_HAS_CHILDREN) !== 0,
+        loc: this.locs[s]!,
+        len: this.lens[s]!,
+      });
+    }
+  }
+
+  /**
+   * A compact dump in insertion order: per entry 32 id bytes, type u8, flags u8, lamport u32,
+   * loc f64, len u32 (50 bytes, big-endian). `load` reverses it.
+   */
+  dump(): Uint8Array {
+    const rec = KEY + 1 + 1 + 4 + 8 + 4;
+    const out = new Uint8Array(this.n * rec);
+    const dv = new DataView(out.buffer);
+    for (let i = 0; i < this.n; i++) {
+      const s = this.order[i]!;
+      const at = i * rec;
+      out.set(this.keys.subarray(s * KEY, s * KEY + KEY), at);
+      out[at + 32] = this.types[s]!;
+      out[at + 33] = this.flags[s]!;
+      dv.setUint32(at + 34, this.lamports[s]!);
+      dv.setFloat64(at + 38, this.locs[s]!);
+      dv.setUint32(at + 46, this.lens[s]!);
+    }
+    return out;
+  }
+
+  static load(bytes: Uint8Array): NodeIndex {
+    const rec = 50;
+    if (bytes.length % rec !== 0)
+      throw new RangeError(`index dump length ${bytes.length} is not a multiple of ${rec}`);
+    const count = bytes.length / rec;
+    const idx = new NodeIndex(Math.ceil((count * 10) / 7) + 1);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < count; i++) {
+      const at = i * rec;
+      if (bytes[at + 32] === 0) throw new RangeError(`index dump entry ${i} has no type`);
+      idx.insert(
+        bytes.subarray(at, at + KEY),
+        bytes[at + 32]!,
+        dv.getUint32(at + 34),
+        dv.getFloat64(at + 38),
+        dv.getUint32(at + 46),
+        (bytes[at + 33]! & FLAG_HAS_CHILDREN) !== 0,
+      );
+    }
+    return idx;
+  }
+}
