@@ -24,6 +24,12 @@ export interface PreparedNode {
   readonly exists: boolean;
 }
 
+/** A node admitted to the log but not applied yet: what a later batch may build on. */
+export interface AdmittedNode {
+  readonly type: NodeType;
+  readonly lamport: number;
+}
+
 export interface NodeInfo {
   readonly type: NodeType;
   readonly lamport: number;
@@ -52,6 +58,8 @@ export interface DagReader {
   frontier(): NodeId[];
   digest(): string;
 }
+
+const EMPTY: ReadonlyMap<NodeId, AdmittedNode> = new Map();
 
 function idBytesOf(id: NodeId): Uint8Array {
   const b = isHashHex(id) ? fromHex(id) : undefined;
@@ -82,8 +90,13 @@ export class Dag implements DagReader {
    * batch. `claimed` ids (nodes received from elsewhere) must match the content. Throws the first
    * violation (NodeFormatError, InvariantViolationError); a failed batch changes nothing.
    */
-  prepare(batch: readonly Uint8Array[], claimed?: readonly NodeId[]): PreparedNode[] {
-    const pending = new Map<NodeId, { type: NodeType; lamport: number }>();
+  prepare(
+    batch: readonly Uint8Array[],
+    claimed?: readonly NodeId[],
+    admitted?: ReadonlyMap<NodeId, AdmittedNode>,
+  ): PreparedNode[] {
+    const pending = new Map<NodeId, AdmittedNode>();
+    const outer = admitted ?? EMPTY;
     const laterInBatch = new Set<NodeId>();
     const ids = batch.map((b) => blake3(b));
     for (const idb of ids) laterInBatch.add(toHex(idb));
@@ -113,9 +126,9 @@ export class Dag implements DagReader {
           );
         }
       }
-      const exists = pending.has(id) || this.index.has(idBytes);
+      const exists = pending.has(id) || outer.has(id) || this.index.has(idBytes);
       if (!exists) {
-        const lamport = this.check(node, id, pending, laterInBatch);
+        const lamport = this.check(node, id, pending, outer, laterInBatch);
         pending.set(id, { type: node.type, lamport });
       }
       out.push({ id, idBytes, bytes, node, exists });
@@ -125,9 +138,10 @@ export class Dag implements DagReader {
 
   private lookup(
     id: NodeId,
-    pending: Map<NodeId, { type: NodeType; lamport: number }>,
-  ): { type: NodeType; lamport: number } | undefined {
-    const p = pending.get(id);
+    pending: Map<NodeId, AdmittedNode>,
+    outer: ReadonlyMap<NodeId, AdmittedNode>,
+  ): AdmittedNode | undefined {
+    const p = pending.get(id) ?? outer.get(id);
     if (p !== undefined) return p;
     const e = this.index.get(fromHex(id)!);
     if (e === undefined) return undefined;
@@ -138,7 +152,8 @@ export class Dag implements DagReader {
   private check(
     node: JitNode,
     id: NodeId,
-    pending: Map<NodeId, { type: NodeType; lamport: number }>,
+    pending: Map<NodeId, AdmittedNode>,
+    outer: ReadonlyMap<NodeId, AdmittedNode>,
     laterInBatch: Set<NodeId>,
   ): number {
     const rule = TYPE_RULES[node.type];
@@ -167,7 +182,7 @@ export class Dag implements DagReader {
     }
     let maxLamport = -1;
     for (const p of parents) {
-      const info = this.lookup(p, pending);
+      const info = this.lookup(p, pending, outer);
       if (info === undefined) {
         if (laterInBatch.has(p)) {
           throw new InvariantViolationError(
@@ -199,7 +214,7 @@ export class Dag implements DagReader {
       );
     }
     for (const ref of rule.refs(node.payload)) {
-      const info = this.lookup(ref.id, pending);
+      const info = this.lookup(ref.id, pending, outer);
       if (info === undefined) {
         const inv =
           node.type === 'rewrite' ? Invariant.REWRITES_CREATE : Invariant.CAUSAL_COMPLETENESS;

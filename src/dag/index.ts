@@ -12,6 +12,7 @@ export {
   treeNode,
 } from './build.js';
 export {
+  type AdmittedNode,
   Dag,
   type DagReader,
   type Edge,

@@ -1,0 +1,386 @@
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { blake3Hex, encode, HASH_BYTES } from '../codec/index.js';
+import {
+  type AdmittedNode,
+  Dag,
+  type DagReader,
+  encodeNode,
+  type JitNode,
+  type NodeId,
+  NodeIndex,
+  type NodeType,
+  ROOT_BYTES,
+  ROOT_ID,
+} from '../dag/index.js';
+import { JitError } from '../errors/index.js';
+import {
+  openLog,
+  RECORD_HEADER_BYTES,
+  WalOp,
+  type WalRecord,
+  type WalWriter,
+} from '../wal/index.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { StoreClosedError, WalReplayError } from './errors.js';
+import { lockDir } from './lock.js';
+import {
+  checkRefUpdate,
+  decodeRefUpdate,
+  encodeRefUpdate,
+  type Ref,
+  type RefUpdate,
+} from './refs.js';
+import { WalNodeSource } from './wal-source.js';
+
+export interface BootStats {
+  /** 'used', 'none', or why the checkpoint was ignored. */
+  readonly checkpoint: string;
+  /** Records replayed from the log (after the checkpoint, if one was used). */
+  readonly replayed: number;
+  /** Bytes of a torn tail cut off at boot. */
+  readonly truncated: number;
+  /** Boot time in milliseconds (not part of any state). */
+  readonly ms: number;
+}
+
+export interface OpenOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (offset: number, size: number) => void;
+  /** Records of ops the store does not own (SWS_*, SYNC_EVENT), in log order, for upper layers. */
+  readonly onForeignRecord?: (record: WalRecord) => void;
+}
+
+/** Paths inside a data directory. */
+export function storePaths(dir: string): { wal: string; checkpoint: string; lock: string } {
+  return {
+    wal: join(dir, 'wal', 'log.wal'),
+    checkpoint: join(dir, 'wal', 'checkpoint.cbor'),
+    lock: join(dir, 'LOCK'),
+  };
+}
+
+/**
+ * The durable DAG and refs of one data directory. Every write is checked against the admitted
+ * state (what is applied plus what is in flight), written to the WAL, acknowledged once durable
+ * and only then applied, so nothing unacknowledged is ever visible and concurrent writers share
+ * group commits. Boot loads the checkpoint, if any, and replays the rest of the log through the
+ * same checks.
+ */
+export class Store {
+  readonly dir: string;
+  readonly boot: BootStats;
+  private readonly dag: Dag;
+  private readonly refTable = new Map<string, Ref>();
+  private readonly source: WalNodeSource;
+  private readonly writer: WalWriter;
+  private readonly release: () => Promise<void>;
+  private readonly admittedNodes = new Map<NodeId, AdmittedNode & { count: number }>();
+  private readonly admittedRefs = new Map<string, { ref: Ref | null; count: number }>();
+  private failure: Error | undefined;
+  private closed = false;
+
+  private constructor(init: {
+    dir: string;
+    dag: Dag;
+    refs: Map<string, Ref>;
+    source: WalNodeSource;
+    writer: WalWriter;
+    release: () => Promise<void>;
+    boot: BootStats;
+  }) {
+    this.dir = init.dir;
+    this.dag = init.dag;
+    this.refTable = init.refs;
+    this.source = init.source;
+    this.writer = init.writer;
+    this.release = init.release;
+    this.boot = init.boot;
+  }
+
+  static async open(dir: string, opts: OpenOptions = {}): Promise<Store> {
+    const started = performance.now();
+    const paths = storePaths(dir);
+    await mkdir(join(dir, 'wal'), { recursive: true, mode: 0o700 });
+    const release = await lockDir(paths.lock);
+    try {
+      const cp = await readCheckpoint(paths.checkpoint);
+      let checkpoint = typeof cp === 'string' ? cp : 'used';
+      let from = 0;
+      let fromTs = 0;
+      let index = new NodeIndex();
+      const refs = new Map<string, Ref>();
+      if (typeof cp !== 'string') {
+        const why = await checkpointMismatch(paths.wal, cp.walOffset, cp.lastSum);
+        if (why === undefined) {
+          from = cp.walOffset;
+          fromTs = cp.lastTs;
+          index = cp.index;
+          for (const r of cp.refs) refs.set(r.name, r);
+        } else {
+          checkpoint = `ignored: ${why}`;
+        }
+      }
+      // the source reads the log file, so it must exist before the source opens it
+      await (await open(paths.wal, 'a')).close();
+      const source = new WalNodeSource(paths.wal);
+      const dag = new Dag(source, index);
+      let replayed = 0;
+      const onRecord = (rec: WalRecord): void => {
+        replayed++;
+        try {
+          applyRecord(dag, refs, rec, opts.onForeignRecord);
+        } catch (e) {
+          if (!(e instanceof JitError)) throw e;
+          throw new WalReplayError(
+            `${paths.wal}: record at byte offset ${rec.offset} (ts ${rec.ts}) does not replay: ${e.message}`,
+            { file: paths.wal, offset: rec.offset },
+            { cause: e },
+          );
+        }
+      };
+      let opened: Awaited<ReturnType<typeof openLog>>;
+      try {
+        opened = await openLog(paths.wal, {
+          from,
+          fromTs,
+          onRecord,
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+      } catch (e) {
+        source.close();
+        throw e;
+      }
+      const store = new Store({
+        dir,
+        dag,
+        refs,
+        source,
+        writer: opened.writer,
+        release,
+        boot: {
+          checkpoint,
+          replayed,
+          truncated: opened.truncated,
+          ms: performance.now() - started,
+        },
+      });
+      if (!dag.has(ROOT_ID)) await store.putBytes([ROOT_BYTES]);
+      return store;
+    } catch (e) {
+      await release();
+      throw e;
+    }
+  }
+
+  /** The DAG, read-only. */
+  get reader(): DagReader {
+    return this.dag.reader();
+  }
+
+  /** Durable size of the log in bytes. */
+  get walBytes(): number {
+    return this.writer.end;
+  }
+
+  /** The last logical timestamp the log assigned. */
+  get lastTs(): number {
+    return this.writer.lastTs;
+  }
+
+  private usable(signal?: AbortSignal): void {
+    signal?.throwIfAborted();
+    if (this.closed) throw new StoreClosedError('the store is closed');
+    if (this.failure)
+      throw new StoreClosedError(
+        'the store failed; reopen it to recover',
+        {},
+        { cause: this.failure },
+      );
+  }
+
+  /** Checks, logs and applies nodes (all or nothing); resolves with their ids once durable. */
+  put(nodes: readonly JitNode[], opts: { signal?: AbortSignal } = {}): Promise<NodeId[]> {
+    return this.putBytes(nodes.map(encodeNode), opts);
+  }
+
+  async putBytes(
+    batch: readonly Uint8Array[],
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<NodeId[]> {
+    this.usable(opts.signal);
+    const prepared = this.dag.prepare(batch, undefined, this.admittedNodes);
+    const fresh = prepared.filter((p) => !p.exists);
+    if (fresh.length === 0) return prepared.map((p) => p.id);
+    for (const p of fresh) {
+      const a = this.admittedNodes.get(p.id);
+      if (a) a.count++;
+      else
+        this.admittedNodes.set(p.id, { type: p.node.type, lamport: p.node.meta.lamport, count: 1 });
+    }
+    try {
+      const done = await this.writer.append(
+        fresh.map((p) => ({ op: WalOp.CREATE_NODE, payload: p.bytes })),
+      );
+      this.dag.apply(
+        fresh,
+        done.map((d) => d.offset + RECORD_HEADER_BYTES),
+      );
+    } catch (e) {
+      this.failure ??= e as Error;
+      throw e;
+    } finally {
+      for (const p of fresh) {
+        const a = this.admittedNodes.get(p.id)!;
+        if (--a.count === 0) this.admittedNodes.delete(p.id);
+      }
+    }
+    return prepared.map((p) => p.id);
+  }
+
+  /** The ref as admitted (in-flight updates included). */
+  private admittedRef(name: string): Ref | undefined {
+    const a = this.admittedRefs.get(name);
+    if (a !== undefined) return a.ref ?? undefined;
+    return this.refTable.get(name);
+  }
+
+  private admittedType(id: NodeId): NodeType | undefined {
+    const a = this.admittedNodes.get(id);
+    if (a !== undefined) return a.type;
+    return this.dag.has(id) ? this.dag.info(id).type : undefined;
+  }
+
+  /** Checks, logs and applies one ref update; resolves with the ref (null: deleted) once durable. */
+  async setRef(u: RefUpdate, opts: { signal?: AbortSignal } = {}): Promise<Ref | null> {
+    this.usable(opts.signal);
+    const next = checkRefUpdate(u, this.admittedRef(u.name), (id) => this.admittedType(id));
+    const cur = this.admittedRef(u.name);
+    if (next !== null && cur !== undefined && cur.target === next.target) return cur;
+    const slot = this.admittedRefs.get(u.name);
+    if (slot) {
+      slot.ref = next;
+      slot.count++;
+    } else this.admittedRefs.set(u.name, { ref: next, count: 1 });
+    try {
+      await this.writer.append([
+        {
+          op: WalOp.SET_REF,
+          payload: encodeRefUpdate({ name: u.name, kind: u.kind, target: u.target }),
+        },
+      ]);
+      if (next === null) this.refTable.delete(u.name);
+      else this.refTable.set(u.name, next);
+    } catch (e) {
+      this.failure ??= e as Error;
+      throw e;
+    } finally {
+      const s = this.admittedRefs.get(u.name)!;
+      if (--s.count === 0) this.admittedRefs.delete(u.name);
+    }
+    return next;
+  }
+
+  getRef(name: string): Ref | undefined {
+    return this.refTable.get(name);
+  }
+
+  /** Durable refs, sorted by name. */
+  refs(): Ref[] {
+    return [...this.refTable.values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+  }
+
+  /** A digest of DAG and refs: equal exactly when two stores hold the same truth. */
+  digest(): string {
+    const refs = this.refs().map((r) => [r.name, r.kind, r.target]);
+    return blake3Hex(encode({ dag: this.dag.digest(), refs }));
+  }
+
+  /**
+   * Writes a checkpoint of the durable state and logs a CHECKPOINT record naming it. In-flight
+   * writes are flushed first; writes admitted meanwhile land after the checkpoint's offset.
+   */
+  async checkpoint(opts: { signal?: AbortSignal } = {}): Promise<{ walOffset: number }> {
+    this.usable(opts.signal);
+    await this.writer.flush();
+    const walOffset = this.writer.end;
+    const lastSum =
+      walOffset === 0 ? new Uint8Array(0) : this.source.read(walOffset - HASH_BYTES, HASH_BYTES);
+    const sum = await writeCheckpoint(storePaths(this.dir).checkpoint, {
+      walOffset,
+      lastTs: this.writer.lastTs,
+      lastSum,
+      index: this.dag.index,
+      refs: this.refs(),
+    });
+    await this.writer.append([
+      { op: WalOp.CHECKPOINT, payload: encode({ wal_offset: walOffset, sum }) },
+    ]);
+    return { walOffset };
+  }
+
+  /** Flushes, closes the log and releases the lock. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writer.close();
+    this.source.close();
+    await this.release();
+  }
+}
+
+/** Why a checkpoint does not fit this log, or undefined when it does. */
+async function checkpointMismatch(
+  wal: string,
+  offset: number,
+  lastSum: Uint8Array,
+): Promise<string | undefined> {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(wal, 'r');
+  } catch {
+    return 'the log is missing';
+  }
+  try {
+    const size = (await fh.stat()).size;
+    if (offset > size) return `it covers ${offset} bytes of a ${size}-byte log`;
+    if (offset === 0) return lastSum.length === 0 ? undefined : 'it does not match the log';
+    const sum = new Uint8Array(HASH_BYTES);
+    await fh.read(sum, 0, HASH_BYTES, offset - HASH_BYTES);
+    return Buffer.compare(sum, lastSum) === 0 ? undefined : 'it does not match the log';
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Applies one verified record to the DAG and refs, with the same checks as a live write. */
+function applyRecord(
+  dag: Dag,
+  refs: Map<string, Ref>,
+  rec: WalRecord,
+  foreign?: (r: WalRecord) => void,
+): void {
+  switch (rec.op) {
+    case WalOp.CREATE_NODE: {
+      const prepared = dag.prepare([rec.payload]);
+      dag.apply(prepared, [rec.offset + RECORD_HEADER_BYTES]);
+      return;
+    }
+    case WalOp.SET_REF: {
+      const u = decodeRefUpdate(rec.payload);
+      const next = checkRefUpdate(u, refs.get(u.name), (id) =>
+        dag.has(id) ? dag.info(id).type : undefined,
+      );
+      if (next === null) refs.delete(u.name);
+      else refs.set(u.name, next);
+      return;
+    }
+    case WalOp.CHECKPOINT:
+      return;
+    default:
+      foreign?.(rec);
+  }
+}
