@@ -1,0 +1,95 @@
+import { parseArgs } from 'node:util';
+import { JitError } from '../errors/index.js';
+import { resolveHome } from '../util/home.js';
+import { startJitd } from './jitd.js';
+
+const HELP = `jitd — the JIT kernel daemon
+
+Usage: jitd [--home DIR] [--tcp PORT] [--json]
+
+Boots the kernel on a data directory (replaying its write-ahead log), takes the directory's lock
+and serves RPC on <home>/jitd.sock until SIGTERM or SIGINT, when it drains, checkpoints and exits.
+
+Options:
+  --home DIR   data directory (default: $JIT_HOME, else ./.jit); created if missing
+  --tcp PORT   also listen on 127.0.0.1:PORT (0 picks a free port)
+  --json       print the start-up line as JSON
+  -h, --help   show this help
+
+Exit codes: 0 stopped cleanly, 1 failed to start (the message says why), 2 bad usage.
+`;
+
+const OPTIONS = {
+  home: { type: 'string' },
+  tcp: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parse(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], options: OPTIONS, strict: true });
+}
+
+/** Runs jitd until a signal stops it; returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+  } catch (e) {
+    process.stderr.write(`jitd: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (args.values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const home = resolveHome(args.values.home);
+  const tcp = args.values.tcp === undefined ? undefined : Number(args.values.tcp);
+  if (tcp !== undefined && (!Number.isInteger(tcp) || tcp < 0 || tcp > 65535)) {
+    process.stderr.write(`jitd: --tcp takes a port number, not ${args.values.tcp}\n`);
+    return 2;
+  }
+  let lastReport = 0;
+  let jitd: Awaited<ReturnType<typeof startJitd>>;
+  try {
+    jitd = await startJitd({
+      home,
+      ...(tcp !== undefined ? { tcpPort: tcp } : {}),
+      onProgress: (offset, size) => {
+        const now = Date.now();
+        if (now - lastReport > 500) {
+          lastReport = now;
+          process.stderr.write(
+            `jitd: replaying log ${((100 * offset) / Math.max(1, size)).toFixed(0)}%\r`,
+          );
+        }
+      },
+    });
+  } catch (e) {
+    const msg =
+      e instanceof JitError
+        ? `${e.name}: ${e.message}`
+        : `unexpected error: ${(e as Error).stack ?? String(e)}`;
+    process.stderr.write(`jitd: cannot start: ${msg}\n`);
+    return 1;
+  }
+  const s = jitd.store;
+  if (args.values.json) {
+    process.stdout.write(
+      `${JSON.stringify({ listening: jitd.address, home, nodes: s.reader.size, boot: s.boot })}\n`,
+    );
+  } else {
+    process.stdout.write(
+      `jitd listening on ${jitd.address}\n  home ${home}\n  ${s.reader.size} nodes, ${s.refs().length} refs; boot ${s.boot.ms.toFixed(0)} ms ` +
+        `(checkpoint: ${s.boot.checkpoint}, replayed ${s.boot.replayed} records)\n  try: npm run jit -- info   (stop with Ctrl-C)\n`,
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await jitd.stop();
+  process.stdout.write('jitd stopped\n');
+  return 0;
+}

@@ -1,0 +1,112 @@
+import { connect, type Socket } from 'node:net';
+import { type CborValue, FrameReader } from '../codec/index.js';
+import { ConnectionError, RemoteError } from './errors.js';
+import { decodeResponse, encodeRequestFrame } from './protocol.js';
+
+interface Waiting {
+  readonly resolve: (v: CborValue) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** A typed RPC client: many calls in flight on one connection, matched by rid. */
+export class RpcClient {
+  private readonly socket: Socket;
+  private readonly waiting = new Map<number, Waiting>();
+  private nextRid = 1;
+  private closed: Error | undefined;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    const reader = new FrameReader();
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const f of reader.push(chunk)) {
+          const r = decodeResponse(f.payload);
+          const w = this.waiting.get(r.rid);
+          if (w === undefined) continue;
+          this.waiting.delete(r.rid);
+          if (r.status === 'OK') w.resolve(r.result);
+          else w.reject(new RemoteError(r.error.code, r.error.message, r.error.details));
+        }
+      } catch (e) {
+        this.fail(new ConnectionError('the server sent a malformed answer', {}, { cause: e }));
+        socket.destroy();
+      }
+    });
+    socket.on('error', (e) =>
+      this.fail(new ConnectionError(`connection failed: ${e.message}`, {}, { cause: e })),
+    );
+    socket.on('close', () => this.fail(new ConnectionError('the connection closed')));
+  }
+
+  private fail(e: Error): void {
+    this.closed ??= e;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+  }
+
+  /** Connects to a Unix socket path or a TCP host:port. */
+  static connect(
+    where: { path: string } | { host: string; port: number },
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<RpcClient> {
+    opts.signal?.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const socket = 'path' in where ? connect(where.path) : connect(where.port, where.host);
+      const onError = (e: NodeJS.ErrnoException): void => {
+        const where_ = 'path' in where ? where.path : `${where.host}:${where.port}`;
+        const hint =
+          e.code === 'ENOENT' || e.code === 'ECONNREFUSED'
+            ? ' (is jitd running? start it with `npm start`)'
+            : '';
+        reject(
+          new ConnectionError(
+            `cannot connect to ${where_}: ${e.code ?? e.message}${hint}`,
+            {},
+            { cause: e },
+          ),
+        );
+      };
+      socket.once('error', onError);
+      opts.signal?.addEventListener('abort', () => socket.destroy(), { once: true });
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        resolve(new RpcClient(socket));
+      });
+    });
+  }
+
+  call(
+    op: string,
+    payload: CborValue = {},
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<CborValue> {
+    opts.signal?.throwIfAborted();
+    if (this.closed) return Promise.reject(this.closed);
+    const rid = this.nextRid++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(rid, { resolve, reject });
+      opts.signal?.addEventListener(
+        'abort',
+        () => {
+          if (this.waiting.delete(rid)) reject(opts.signal!.reason as Error);
+        },
+        { once: true },
+      );
+      this.socket.write(encodeRequestFrame({ op, ts: 0, rid, payload }));
+    });
+  }
+
+  /** Sends raw bytes: for tests of malformed input. */
+  writeRaw(bytes: Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.socket.destroyed) return resolve();
+      this.socket.once('close', () => resolve());
+      this.socket.end();
+    });
+  }
+}

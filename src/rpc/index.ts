@@ -1,0 +1,23 @@
+/**
+ * @module rpc — RFC-0007 requests and answers in JS-ABI frames over a Unix socket or loopback TCP:
+ * envelopes, the wire error mapping, a multiplexing server and a typed client.
+ */
+
+export { RpcClient } from './client.js';
+export {
+  BadRequestError,
+  ConnectionError,
+  InvalidOpError,
+  RemoteError,
+  toWireError,
+  type WireError,
+} from './errors.js';
+export {
+  decodeRequest,
+  decodeResponse,
+  encodeRequestFrame,
+  encodeResponseFrame,
+  type Request,
+  type Response,
+} from './protocol.js';
+export { type Handler, type HandlerContext, MAX_BAD_REQUESTS, RpcServer } from './server.js';

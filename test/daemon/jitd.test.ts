@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, describe, it } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import type { Io } from '../../src/cli/output.js';
+import { storePaths } from '../../src/store/index.js';
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+async function tmp(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'jit-d-'));
+  dirs.push(d);
+  return d;
+}
+
+const jitdBin = new URL('../../src/bin/jitd.js', import.meta.url).pathname;
+
+/** Starts the jitd binary on `home`; resolves once it prints where it listens. */
+function startJitd(home: string): Promise<{ p: ChildProcess; line: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [jitdBin, '--home', home], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    p.stderr!.on('data', (d) => {
+      err += String(d);
+    });
+    createInterface({ input: p.stdout! }).once('line', (line) => resolve({ p, line }));
+    p.once('exit', (code) => reject(new Error(`jitd exited ${code}: ${err}`)));
+  });
+}
+
+function capture(): Io & { stdout: string; stderr: string } {
+  const io = {
+    stdout: '',
+    stderr: '',
+    tty: false,
+    out: (s: string): void => {
+      io.stdout += s;
+    },
+    err: (s: string): void => {
+      io.stderr += s;
+    },
+  };
+  return io;
+}
+
+describe('jitd and jit - as a newcomer runs them', () => {
+  it('jitd starts, jit info answers (human and --json), a second jitd is refused, SIGTERM stops it cleanly', async () => {
+    const home = await tmp();
+    const { p, line } = await startJitd(home);
+    assert.match(line, /^jitd listening on .*jitd\.sock/);
+
+    const human = capture();
+    assert.equal(await main(['info', '--home', home], human), 0);
+    assert.match(human.stdout, /nodes\s+1/);
+
+    const json = capture();
+    assert.equal(await main(['info', '--home', home, '--json'], json), 0);
+    const info = JSON.parse(json.stdout) as Record<string, unknown>;
+    assert.equal(info.ok, true);
+    assert.equal(info.node_count, 1);
+
+    await assert.rejects(startJitd(home), /in use by process/);
+
+    const locked = capture();
+    assert.equal(
+      await main(['wal', 'repair', '--home', home], locked),
+      3,
+      'repair refuses while jitd holds the lock',
+    );
+    assert.match(locked.stderr, /in use by process/);
+
+    const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
+    p.kill('SIGTERM');
+    assert.equal(await exited, 0);
+
+    const verify = capture();
+    assert.equal(await main(['wal', 'verify', '--home', home, '--json'], verify), 0);
+    const v = JSON.parse(verify.stdout) as {
+      ok: boolean;
+      records: number;
+      ops: Record<string, number>;
+    };
+    assert.equal(v.ok, true);
+    assert.equal(v.ops['7'], 1, 'a clean stop writes a checkpoint record');
+  });
+
+  it('jit info without a running jitd says how to start it (exit 3)', async () => {
+    const io = capture();
+    assert.equal(await main(['info', '--home', await tmp()], io), 3);
+    assert.match(io.stderr, /is jitd running\? start it with `npm start`/);
+  });
+
+  it('wal verify reports damage (exit 1) and wal repair salvages it', async () => {
+    const home = await tmp();
+    const { p } = await startJitd(home);
+    const exited = new Promise((resolve) => p.once('exit', resolve));
+    p.kill('SIGTERM');
+    await exited;
+    await writeFile(storePaths(home).wal, Buffer.from('garbage that is not a record'), {
+      flag: 'a',
+    });
+    const v = capture();
+    assert.equal(await main(['wal', 'verify', '--home', home], v), 1);
+    assert.match(v.stdout, /torn tail/);
+    const r = capture();
+    assert.equal(await main(['wal', 'repair', '--home', home, '--json'], r), 0);
+    assert.ok((JSON.parse(r.stdout) as { setAside: number }).setAside > 0);
+    assert.equal(await main(['wal', 'verify', '--home', home], capture()), 0);
+  });
+
+  it('every command has --help; bad usage exits 2', async () => {
+    for (const args of [['help'], ['info', '--help'], ['wal', '--help']]) {
+      const io = capture();
+      assert.equal(await main(args, io), 0, args.join(' '));
+      assert.match(io.stdout, /Usage:\s+jit/);
+    }
+    for (const args of [['nope'], ['wal'], ['wal', 'nope'], ['info', 'extra'], ['--bogus']]) {
+      assert.equal(await main(args, capture()), 2, args.join(' '));
+    }
+  });
+});
