@@ -1,16 +1,67 @@
+/**
+ * `npm run bench [codec|nodeid|wal|boot]`: each figure printed next to a baseline measured in the
+ * same run, as a ratio. BOOT_NODES sets the size of the boot benchmark's store (default 1,000,000).
+ */
+import { bootBenches } from './boot.bench.js';
 import { codecBenches } from './codec.bench.js';
 import { fmtRate } from './harness.js';
+import { nodeIdBenches } from './nodeid.bench.js';
+import { walBenches } from './wal.bench.js';
 
 const only = process.argv.slice(2);
-function want(name: string): boolean {
-  return only.length === 0 || only.includes(name);
-}
+const want = (name: string): boolean => only.length === 0 || only.includes(name);
+const mb = (b: number): string => `${(b / 1048576).toFixed(0)} MiB`;
+
+console.log(`# JIT benchmarks — node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
 
 if (want('codec')) {
-  console.log('## codec');
-  for (const r of codecBenches()) {
+  console.log('\n## codec (message-plane envelope, 256-byte payload)');
+  for (const r of codecBenches())
     console.log(
       `${r.name}: ${fmtRate(r.candidate)} vs ${fmtRate(r.baseline)} = ${r.ratio.toFixed(2)}x`,
     );
+}
+
+if (want('nodeid')) {
+  console.log('\n## NodeID (goal >= 100k/s)');
+  for (const r of nodeIdBenches())
+    console.log(
+      `${r.name}: ${fmtRate(r.candidate)} vs ${fmtRate(r.baseline)} = ${r.ratio.toFixed(2)}x`,
+    );
+}
+
+if (want('wal')) {
+  console.log(
+    '\n## WAL durable append vs raw write+fdatasync, same bytes, same batches (goal >= 0.50x)',
+  );
+  for (const f of await walBenches()) {
+    console.log(
+      `batch ${String(f.batch).padStart(4)}: ${fmtRate(f.walRecordsPerSec)} records vs ${fmtRate(f.rawRecordsPerSec)} = ${f.ratio.toFixed(2)}x; ` +
+        `p99 ack ${f.walP99Ms.toFixed(2)} ms vs ${f.rawP99Ms.toFixed(2)} ms`,
+    );
   }
+}
+
+if (want('boot')) {
+  const n = Number(process.env.BOOT_NODES ?? 1_000_000);
+  console.log(
+    `\n## boot of a ${n}-node store (goals: replay >= 200k records/s; boot <= 10 s; index <= 200 B/node)`,
+  );
+  const b = await bootBenches(n, (s) => process.stderr.write(`${s}\r`));
+  const rate = (records: number, ms: number): number => records / (ms / 1000);
+  console.log(
+    `build: ${(b.buildMs / 1000).toFixed(1)} s (${fmtRate(rate(n, b.buildMs))} nodes, durable in batches of 10k)`,
+  );
+  console.log(
+    `log scan (read + verify only, baseline): ${fmtRate(rate(b.scan.records, b.scan.ms))} records`,
+  );
+  console.log(
+    `full replay (no checkpoint): ${fmtRate(rate(b.replay.records, b.replay.ms))} records = ` +
+      `${(rate(b.replay.records, b.replay.ms) / rate(b.scan.records, b.scan.ms)).toFixed(2)}x the scan; ${(b.replay.ms / 1000).toFixed(2)} s; RSS ${mb(b.replay.rss)}`,
+  );
+  console.log(
+    `boot from checkpoint: ${(b.checkpoint.ms / 1000).toFixed(2)} s = ${(b.checkpoint.ms / b.replay.ms).toFixed(2)}x the full replay; ` +
+      `index ${(b.checkpoint.indexBytes / b.checkpoint.nodes).toFixed(0)} B/node; RSS ${mb(b.checkpoint.rss)} (process at start ${mb(b.checkpoint.rssBefore)}, ` +
+      `${((b.checkpoint.rss - b.checkpoint.rssBefore) / b.checkpoint.nodes).toFixed(0)} B/node above it)`,
+  );
 }

@@ -30,3 +30,10 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
   return d === 0;
 }
+
+/** BLAKE3-256 of the bytes `feed` passes to its `update` callback, in order. */
+export function blake3Stream(feed: (update: (part: Uint8Array) => void) => void): Uint8Array {
+  hasher.init();
+  feed((part) => hasher.update(part));
+  return hasher.digest('binary');
+}

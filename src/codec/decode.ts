@@ -99,6 +99,38 @@ function readText(ai: number, start: number): string {
   }
 }
 
+// Map keys repeat across items, so short ones are cached by their bytes (checked on every hit).
+const KEY_SLOTS = 1024;
+const keyBytes: (Uint8Array | undefined)[] = new Array(KEY_SLOTS);
+const keyStrings: string[] = new Array(KEY_SLOTS);
+
+/** Reads a map key (a text item whose head byte is already consumed). */
+function readKey(ai: number, start: number): string {
+  if (ai >= 24 || pos + ai > end) return readText(ai, start);
+  let h = ai;
+  for (let i = 0; i < ai; i++) h = (Math.imul(h, 31) + buf[pos + i]!) | 0;
+  const slot = h & (KEY_SLOTS - 1);
+  const cached = keyBytes[slot];
+  if (cached !== undefined && cached.length === ai) {
+    let same = true;
+    for (let i = 0; i < ai; i++) {
+      if (cached[i] !== buf[pos + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      pos += ai;
+      return keyStrings[slot]!;
+    }
+  }
+  const from = pos;
+  const s = readText(ai, start);
+  keyBytes[slot] = buf.slice(from, pos);
+  keyStrings[slot] = s;
+  return s;
+}
+
 function compareRanges(a0: number, a1: number, b0: number, b1: number): number {
   const n = Math.min(a1 - a0, b1 - b0);
   for (let i = 0; i < n; i++) {
@@ -118,7 +150,7 @@ function readMap(ai: number, start: number, depth: number): Record<string, CborV
     if (pos >= end) fail('truncated', pos, 'input ends inside a map');
     const ib = buf[pos++]!;
     if (ib >> 5 !== 3) fail('non-text-key', keyStart, 'map keys must be text strings');
-    const key = readText(ib & 31, keyStart);
+    const key = readKey(ib & 31, keyStart);
     if (prevStart >= 0) {
       const c = compareRanges(prevStart, prevEnd, keyStart, pos);
       if (c === 0) fail('duplicate-key', keyStart, `map key "${key}" appears twice`);

@@ -17,10 +17,15 @@ const MAX_U64 = (1n << 64n) - 1n;
 const utf8 = new TextEncoder();
 
 const CHUNK = 64 * 1024;
+/** Results larger than this are returned as copies rather than views of the shared chunk. */
+const LARGE = 1024;
 let buf = new Uint8Array(CHUNK);
 let view = new DataView(buf.buffer);
 let start = 0;
 let pos = 0;
+/** When set (encodeTo), large byte strings go straight to the sink instead of into the chunk. */
+let sink: ((part: Uint8Array) => void) | undefined;
+const SINK_DIRECT = 512;
 
 function ensure(extra: number): void {
   const need = pos + extra;
@@ -279,6 +284,12 @@ function writeValue(v: CborValue, depth: number): void {
       }
       if (v instanceof Uint8Array) {
         writeHead(2, v.length);
+        if (sink !== undefined && v.length >= SINK_DIRECT) {
+          sink(buf.subarray(start, pos));
+          sink(v);
+          pos = start;
+          return;
+        }
         ensure(v.length);
         buf.set(v, pos);
         pos += v.length;
@@ -318,14 +329,37 @@ export function encode(value: CborValue): Uint8Array {
     pos = start;
     throw e;
   }
-  const out = buf.subarray(start, pos);
-  // keep the next item 8-byte aligned; once a chunk is mostly used, start a fresh one
-  start = (pos + 7) & ~7;
-  if (start > buf.length - 1024) {
-    buf = new Uint8Array(CHUNK);
-    view = new DataView(buf.buffer);
-    start = 0;
+  let out: Uint8Array;
+  if (pos - start > LARGE) {
+    // a large result is copied out, so the chunk keeps serving small ones
+    out = buf.slice(start, pos);
+  } else {
+    out = buf.subarray(start, pos);
+    // keep the next item 8-byte aligned; once a chunk is mostly used, start a fresh one
+    start = (pos + 7) & ~7;
+    if (start > buf.length - 1024) {
+      buf = new Uint8Array(CHUNK);
+      view = new DataView(buf.buffer);
+      start = 0;
+    }
   }
   pos = start;
   return out;
+}
+
+/**
+ * Streams the canonical encoding of `value` to `out` in parts, without building it whole: large
+ * byte strings are passed through rather than copied. The concatenated parts equal `encode(value)`;
+ * each part is valid only during its call. Used to hash nodes without copying their content.
+ */
+export function encodeTo(value: CborValue, out: (part: Uint8Array) => void): void {
+  pos = start;
+  sink = out;
+  try {
+    writeValue(value, 0);
+    out(buf.subarray(start, pos));
+  } finally {
+    sink = undefined;
+    pos = start;
+  }
 }

@@ -2,9 +2,9 @@
  * @module codec — canonical CBOR, BLAKE3-256, hex and JS-ABI frames: the bytes every other layer
  * hashes, signs, logs and sends. Depends on nothing but `errors`.
  */
-export { blake3, blake3Hex, equalBytes, HASH_BYTES } from './blake3.js';
+export { blake3, blake3Hex, blake3Stream, equalBytes, HASH_BYTES } from './blake3.js';
 export { decode } from './decode.js';
-export { compareEncodedKeys, encode } from './encode.js';
+export { compareEncodedKeys, encode, encodeTo } from './encode.js';
 export {
   CborDecodeError,
   type CborDecodeReason,

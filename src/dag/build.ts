@@ -1,5 +1,8 @@
 import { blake3Hex, type CborValue, fromHex } from '../codec/index.js';
 import { encodeNode, type JitNode, type NodeId, type NodeType } from './node.js';
+
+export { nodeId } from './node.js';
+
 import { ROOT_NODE } from './types.js';
 
 /** The canonical bytes and id of the root node: the same in every JIT universe. */
@@ -9,11 +12,6 @@ export const ROOT_ID: NodeId = blake3Hex(ROOT_BYTES);
 export interface TreeEntry {
   readonly kind: 'blob' | 'tree';
   readonly id: NodeId;
-}
-
-/** The id of a node. */
-export function nodeId(node: JitNode): NodeId {
-  return blake3Hex(encodeNode(node));
 }
 
 /** A node with `parents` sorted and de-duplicated and `meta.lamport` = 1 + max(parent lamports). */

@@ -1,11 +1,26 @@
-import { blake3, blake3Hex, fromHex, isHashHex, toHex } from '../codec/index.js';
+import {
+  blake3,
+  blake3Hex,
+  compareEncodedKeys,
+  fromHex,
+  isHashHex,
+  toHex,
+} from '../codec/index.js';
 import {
   Invariant,
   InvariantViolationError,
   NodeFormatError,
   NodeNotFoundError,
 } from './errors.js';
-import { decodeNode, type JitNode, type NodeId, type NodeType } from './node.js';
+import {
+  decodeNode,
+  decodeRawNode,
+  type JitNode,
+  type NodeId,
+  type NodeType,
+  type RawNode,
+  toJitNode,
+} from './node.js';
 import { NodeIndex } from './node-index.js';
 import { TYPE_BY_CODE, TYPE_RULES } from './types.js';
 
@@ -20,6 +35,7 @@ export interface PreparedNode {
   readonly idBytes: Uint8Array;
   readonly bytes: Uint8Array;
   readonly node: JitNode;
+  readonly parentBytes: readonly Uint8Array[];
   /** Already in the DAG (or earlier in the same batch): applying it is a no-op. */
   readonly exists: boolean;
 }
@@ -60,6 +76,8 @@ export interface DagReader {
 }
 
 const EMPTY: ReadonlyMap<NodeId, AdmittedNode> = new Map();
+const NO_PENDING = new Map<NodeId, AdmittedNode>();
+const NO_LATER = new Set<NodeId>();
 
 function idBytesOf(id: NodeId): Uint8Array {
   const b = isHashHex(id) ? fromHex(id) : undefined;
@@ -106,7 +124,8 @@ export class Dag implements DagReader {
       const idBytes = ids[i]!;
       const id = toHex(idBytes);
       laterInBatch.delete(id);
-      const node = decodeNode(bytes);
+      const raw = decodeRawNode(bytes);
+      const node = toJitNode(raw);
       if (claimed !== undefined) {
         const c = claimed[i];
         if (node.parents.includes(c ?? '')) {
@@ -128,12 +147,17 @@ export class Dag implements DagReader {
       }
       const exists = pending.has(id) || outer.has(id) || this.index.has(idBytes);
       if (!exists) {
-        const lamport = this.check(node, id, pending, outer, laterInBatch);
+        const lamport = this.check(raw, idBytes, pending, outer, laterInBatch);
         pending.set(id, { type: node.type, lamport });
       }
-      out.push({ id, idBytes, bytes, node, exists });
+      out.push({ id, idBytes, bytes, node, parentBytes: raw.parentBytes, exists });
     }
     return out;
+  }
+
+  private lookupBytes(id: Uint8Array): AdmittedNode | undefined {
+    const e = this.index.get(id);
+    return e === undefined ? undefined : { type: TYPE_BY_CODE[e.typeCode]!, lamport: e.lamport };
   }
 
   private lookup(
@@ -148,22 +172,26 @@ export class Dag implements DagReader {
     return { type: TYPE_BY_CODE[e.typeCode]!, lamport: e.lamport };
   }
 
-  /** Checks one new node; returns its lamport. */
+  /** Checks one new node; returns its lamport. Text forms of ids are made only for errors. */
   private check(
-    node: JitNode,
-    id: NodeId,
+    node: RawNode,
+    idBytes: Uint8Array,
     pending: Map<NodeId, AdmittedNode>,
     outer: ReadonlyMap<NodeId, AdmittedNode>,
     laterInBatch: Set<NodeId>,
   ): number {
     const rule = TYPE_RULES[node.type];
-    const parents = node.parents;
+    const parents = node.parentBytes;
+    const id = (): NodeId => toHex(idBytes);
+    const local = pending.size === 0 && outer.size === 0;
     for (let i = 1; i < parents.length; i++) {
-      if (parents[i - 1]! >= parents[i]!) {
+      if (compareEncodedKeys(parents[i - 1]!, parents[i]!) >= 0) {
         throw new InvariantViolationError(
           Invariant.PARENT_CANONICALIZATION,
           'parents must be sorted by NodeID and unique',
-          { id },
+          {
+            id: id(),
+          },
         );
       }
     }
@@ -171,7 +199,7 @@ export class Dag implements DagReader {
       throw new InvariantViolationError(
         Invariant.SINGLE_UNIVERSE,
         `a ${node.type} node without parents would start a second universe; only the root has none`,
-        { id },
+        { id: id() },
       );
     }
     if (rule.parentCount !== undefined && parents.length !== rule.parentCount) {
@@ -181,36 +209,40 @@ export class Dag implements DagReader {
       );
     }
     let maxLamport = -1;
-    for (const p of parents) {
-      const info = this.lookup(p, pending, outer);
+    for (const pb of parents) {
+      const info = local ? this.lookupBytes(pb) : this.lookup(toHex(pb), pending, outer);
       if (info === undefined) {
+        const p = toHex(pb);
         if (laterInBatch.has(p)) {
           throw new InvariantViolationError(
             Invariant.ACYCLICITY,
             `parent ${p} comes after its child; parents must precede children`,
-            { id, parent: p },
+            {
+              id: id(),
+              parent: p,
+            },
           );
         }
         throw new InvariantViolationError(
           Invariant.CAUSAL_COMPLETENESS,
           `parent ${p} is not in the DAG`,
-          { id, parent: p },
+          { id: id(), parent: p },
         );
       }
       if (!rule.parentTypes.includes(info.type)) {
         throw new NodeFormatError(
           'parents',
-          `a ${node.type} node cannot have a ${info.type} parent (${p})`,
+          `a ${node.type} node cannot have a ${info.type} parent (${toHex(pb)})`,
         );
       }
       if (info.lamport > maxLamport) maxLamport = info.lamport;
     }
     const want = maxLamport + 1;
-    if (node.meta.lamport !== want) {
+    if (node.lamport !== want) {
       throw new InvariantViolationError(
         Invariant.LAMPORT_ORDERING,
-        `lamport is ${node.meta.lamport} but must be 1 + max(parent lamports) = ${want}`,
-        { id },
+        `lamport is ${node.lamport} but must be 1 + max(parent lamports) = ${want}`,
+        { id: id() },
       );
     }
     for (const ref of rule.refs(node.payload)) {
@@ -221,7 +253,7 @@ export class Dag implements DagReader {
         throw new InvariantViolationError(
           inv,
           `${ref.field} refers to ${ref.id}, which is not in the DAG`,
-          { id, ref: ref.id },
+          { id: id(), ref: ref.id },
         );
       }
       if (!ref.types.includes(info.type)) {
@@ -235,6 +267,20 @@ export class Dag implements DagReader {
   }
 
   /**
+   * Replays one node record from the log: the checks of `prepare` and the insert of `apply` in one
+   * step, without batch bookkeeping (boot replays millions of these). A node already present is a
+   * no-op.
+   */
+  applyLogged(bytes: Uint8Array, loc: number): void {
+    const idBytes = blake3(bytes);
+    if (this.index.has(idBytes)) return;
+    const raw = decodeRawNode(bytes);
+    const lamport = this.check(raw, idBytes, NO_PENDING, EMPTY, NO_LATER);
+    this.index.insert(idBytes, TYPE_RULES[raw.type].code, lamport, loc, bytes.length);
+    for (const parent of raw.parentBytes) this.index.markHasChildren(parent);
+  }
+
+  /**
    * Inserts a prepared batch; `locs[i]` is where the source keeps `prepared[i]`'s bytes. Nodes
    * marked `exists` are skipped. Must follow `prepare` with no other write in between.
    */
@@ -244,7 +290,7 @@ export class Dag implements DagReader {
       if (p.exists || this.index.has(p.idBytes)) continue;
       const rule = TYPE_RULES[p.node.type];
       this.index.insert(p.idBytes, rule.code, p.node.meta.lamport, locs[i]!, p.bytes.length);
-      for (const parent of p.node.parents) this.index.markHasChildren(fromHex(parent)!);
+      for (const parent of p.parentBytes) this.index.markHasChildren(parent);
     }
   }
 

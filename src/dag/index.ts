@@ -31,11 +31,14 @@ export { MemoryDag } from './memory-dag.js';
 export { MemoryNodeSource } from './memory-source.js';
 export {
   decodeNode,
+  decodeRawNode,
   encodeNode,
   type JitNode,
   NODE_TYPES,
   type NodeId,
   type NodeType,
+  type RawNode,
+  toJitNode,
 } from './node.js';
 export { type IndexEntry, NodeIndex } from './node-index.js';
 export {

@@ -132,36 +132,38 @@ export class NodeIndex {
   }
 
   private grow(): void {
-    const old = {
-      keys: this.keys,
-      types: this.types,
-      flags: this.flags,
-      lamports: this.lamports,
-      locs: this.locs,
-      lens: this.lens,
-      order: this.order,
-      n: this.n,
-    };
-    const fresh = new NodeIndex(this.cap * 2);
-    for (let i = 0; i < old.n; i++) {
-      const s = old.order[i]!;
-      fresh.insert(
-        old.keys.subarray(s * KEY, s * KEY + KEY),
-        old.types[s]!,
-        old.lamports[s]!,
-        old.locs[s]!,
-        old.lens[s]!,
-      );
-      if (old.flags[s]! & FLAG_HAS_CHILDREN) fresh.flags[fresh.order[i]!]! |= FLAG_HAS_CHILDREN;
+    const cap = this.cap * 2;
+    const mask = cap - 1;
+    const keys = new Uint8Array(cap * KEY);
+    const types = new Uint8Array(cap);
+    const flags = new Uint8Array(cap);
+    const lamports = new Uint32Array(cap);
+    const locs = new Float64Array(cap);
+    const lens = new Uint32Array(cap);
+    const old = this.keys;
+    const oldWords = new Uint32Array(old.buffer, old.byteOffset, old.length >> 2);
+    const newWords = new Uint32Array(keys.buffer);
+    for (let i = 0; i < this.n; i++) {
+      const from = this.order[i]!;
+      const k = from * KEY;
+      let s = ((old[k]! << 24) | (old[k + 1]! << 16) | (old[k + 2]! << 8) | old[k + 3]!) & mask;
+      while (types[s] !== 0) s = (s + 1) & mask;
+      for (let w = 0, a = k >> 2, b = (s * KEY) >> 2; w < KEY >> 2; w++)
+        newWords[b + w] = oldWords[a + w]!;
+      types[s] = this.types[from]!;
+      flags[s] = this.flags[from]!;
+      lamports[s] = this.lamports[from]!;
+      locs[s] = this.locs[from]!;
+      lens[s] = this.lens[from]!;
+      this.order[i] = s;
     }
-    this.cap = fresh.cap;
-    this.keys = fresh.keys;
-    this.types = fresh.types;
-    this.flags = fresh.flags;
-    this.lamports = fresh.lamports;
-    this.locs = fresh.locs;
-    this.lens = fresh.lens;
-    this.order = fresh.order;
+    this.cap = cap;
+    this.keys = keys;
+    this.types = types;
+    this.flags = flags;
+    this.lamports = lamports;
+    this.locs = locs;
+    this.lens = lens;
   }
 
   /** Visits entries in insertion order. `id` is a view valid only during the call. */

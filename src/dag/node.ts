@@ -1,8 +1,10 @@
 import {
+  blake3Stream,
   CborDecodeError,
   type CborValue,
   decode,
   encode,
+  encodeTo,
   fromHex,
   isHashHex,
   toHex,
@@ -30,21 +32,27 @@ export interface JitNode {
 
 const typeSet = new Set<string>(NODE_TYPES);
 
-/** The canonical bytes of a node; parents go on the wire as 32-byte byte strings. */
-export function encodeNode(node: JitNode): Uint8Array {
+/** The CBOR value of a node as it is encoded: parents as 32-byte byte strings. */
+function nodeValue(node: JitNode): CborValue {
   const parents: Uint8Array[] = [];
   for (const p of node.parents) {
     const b = isHashHex(p) ? fromHex(p) : undefined;
-    if (b === undefined)
+    if (b === undefined) {
       throw new NodeFormatError('parents', `parent ${JSON.stringify(p)} is not a 64-hex NodeID`);
+    }
     parents.push(b);
   }
-  return encode({
-    type: node.type,
-    parents,
-    payload: node.payload,
-    meta: { lamport: node.meta.lamport },
-  });
+  return { type: node.type, parents, payload: node.payload, meta: { lamport: node.meta.lamport } };
+}
+
+/** The canonical bytes of a node. */
+export function encodeNode(node: JitNode): Uint8Array {
+  return encode(nodeValue(node));
+}
+
+/** The NodeID of a node: BLAKE3 of its canonical bytes, streamed so content is never copied. */
+export function nodeId(node: JitNode): NodeId {
+  return toHex(blake3Stream((update) => encodeTo(nodeValue(node), update)));
 }
 
 /**
@@ -52,53 +60,78 @@ export function encodeNode(node: JitNode): Uint8Array {
  * Throws NodeFormatError (with the CborDecodeError as cause for non-canonical bytes).
  */
 export function decodeNode(bytes: Uint8Array): JitNode {
+  return toJitNode(decodeRawNode(bytes));
+}
+
+/** A decoded node with its parents as the 32-byte ids they are on the wire (no hex). */
+export interface RawNode {
+  readonly type: NodeType;
+  readonly parentBytes: readonly Uint8Array[];
+  readonly payload: CborValue;
+  readonly lamport: number;
+}
+
+export function toJitNode(r: RawNode): JitNode {
+  return {
+    type: r.type,
+    parents: r.parentBytes.map(toHex),
+    payload: r.payload,
+    meta: { lamport: r.lamport },
+  };
+}
+
+function badMap(v: CborValue | undefined): boolean {
+  return v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array;
+}
+
+/** As `decodeNode`, without turning parents into text: the form replay and checks work on. */
+export function decodeRawNode(bytes: Uint8Array): RawNode {
   let v: CborValue;
   try {
     v = decode(bytes);
   } catch (e) {
-    if (e instanceof CborDecodeError)
+    if (e instanceof CborDecodeError) {
       throw new NodeFormatError('bytes', `not canonical CBOR: ${e.message}`, { cause: e });
+    }
     throw e;
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) {
+  if (badMap(v))
     throw new NodeFormatError('bytes', 'a node is a map {type, parents, payload, meta}');
-  }
   const m = v as Record<string, CborValue>;
-  const keys = Object.keys(m);
-  if (keys.length !== 4 || !('type' in m && 'parents' in m && 'payload' in m && 'meta' in m)) {
+  let count = 0;
+  for (const k in m) {
+    count++;
+    if (k !== 'type' && k !== 'parents' && k !== 'payload' && k !== 'meta') count = -100;
+  }
+  if (count !== 4) {
     throw new NodeFormatError(
       'bytes',
-      `a node has exactly the keys type, parents, payload, meta (got ${keys.join(', ')})`,
+      `a node has exactly the keys type, parents, payload, meta (got ${Object.keys(m).join(', ')})`,
     );
   }
   const type = m.type;
   if (typeof type !== 'string' || !typeSet.has(type)) {
     throw new NodeFormatError('type', `unknown node type ${JSON.stringify(type)}`);
   }
-  const rawParents = m.parents;
-  if (!Array.isArray(rawParents))
+  const parentBytes = m.parents;
+  if (!Array.isArray(parentBytes))
     throw new NodeFormatError('parents', 'parents is an array of 32-byte ids');
-  const parents: NodeId[] = [];
-  for (const p of rawParents as CborValue[]) {
+  for (const p of parentBytes as CborValue[]) {
     if (!(p instanceof Uint8Array) || p.length !== 32)
       throw new NodeFormatError('parents', 'each parent is a 32-byte id');
-    parents.push(toHex(p));
   }
   const meta = m.meta;
-  if (
-    meta === null ||
-    typeof meta !== 'object' ||
-    Array.isArray(meta) ||
-    meta instanceof Uint8Array
-  ) {
-    throw new NodeFormatError('meta', 'meta is a map {lamport}');
-  }
+  if (badMap(meta)) throw new NodeFormatError('meta', 'meta is a map {lamport}');
   const metaMap = meta as Record<string, CborValue>;
-  const metaKeys = Object.keys(metaMap);
-  if (metaKeys.length !== 1 || metaKeys[0] !== 'lamport') {
-    throw new NodeFormatError('meta', `meta holds exactly {lamport} (got ${metaKeys.join(', ')})`);
-  }
+  let metaCount = 0;
+  for (const _ in metaMap) metaCount++;
   const lamport = metaMap.lamport;
+  if (metaCount !== 1 || lamport === undefined) {
+    throw new NodeFormatError(
+      'meta',
+      `meta holds exactly {lamport} (got ${Object.keys(metaMap).join(', ')})`,
+    );
+  }
   if (
     typeof lamport !== 'number' ||
     !Number.isInteger(lamport) ||
@@ -107,5 +140,10 @@ export function decodeNode(bytes: Uint8Array): JitNode {
   ) {
     throw new NodeFormatError('meta.lamport', 'lamport is an integer in [0, 2^32)');
   }
-  return { type: type as NodeType, parents, payload: m.payload as CborValue, meta: { lamport } };
+  return {
+    type: type as NodeType,
+    parentBytes: parentBytes as Uint8Array[],
+    payload: m.payload as CborValue,
+    lamport,
+  };
 }

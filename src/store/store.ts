@@ -365,8 +365,7 @@ function applyRecord(
 ): void {
   switch (rec.op) {
     case WalOp.CREATE_NODE: {
-      const prepared = dag.prepare([rec.payload]);
-      dag.apply(prepared, [rec.offset + RECORD_HEADER_BYTES]);
+      dag.applyLogged(rec.payload, rec.offset + RECORD_HEADER_BYTES);
       return;
     }
     case WalOp.SET_REF: {

@@ -85,23 +85,25 @@ export function parseRecord(buf: Uint8Array, at: number, base: number): ParseRes
   if (dv.getUint16(4) !== WAL_VERSION)
     return { kind: 'bad', reason: 'bad-version', declaredEnd: -1 };
   const op = dv.getUint16(6);
-  const len = dv.getBigUint64(16);
-  if (len > BigInt(MAX_RECORD_PAYLOAD))
+  // u64 fields read as two u32 halves: lengths above MAX_RECORD_PAYLOAD are refused anyway
+  const len = dv.getUint32(20);
+  if (dv.getUint32(16) !== 0 || len > MAX_RECORD_PAYLOAD) {
     return { kind: 'bad', reason: 'bad-length', declaredEnd: -1 };
-  const total = RECORD_OVERHEAD + Number(len);
+  }
+  const total = RECORD_OVERHEAD + len;
   const declaredEnd = base + at + total;
   if (buf.length - at < total) return { kind: 'incomplete', need: total };
   if (walOpName(op) === undefined) return { kind: 'bad', reason: 'bad-op', declaredEnd };
-  const bodyEnd = at + RECORD_HEADER_BYTES + Number(len);
+  const bodyEnd = at + RECORD_HEADER_BYTES + len;
   if (!equalBytes(blake3(buf.subarray(at, bodyEnd)), buf.subarray(bodyEnd, bodyEnd + HASH_BYTES))) {
     return { kind: 'bad', reason: 'bad-checksum', declaredEnd };
   }
-  const ts = dv.getBigUint64(8);
+  const ts = dv.getUint32(8) * 0x1_0000_0000 + dv.getUint32(12);
   return {
     kind: 'record',
     record: {
       op: op as WalOpNumber,
-      ts: Number(ts),
+      ts,
       payload: buf.subarray(at + RECORD_HEADER_BYTES, bodyEnd),
       offset: base + at,
     },

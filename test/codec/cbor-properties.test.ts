@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CborDecodeError, type CborValue, decode, encode } from '../../src/codec/index.js';
+import {
+  CborDecodeError,
+  type CborValue,
+  decode,
+  encode,
+  encodeTo,
+} from '../../src/codec/index.js';
 import { iterations, replayHint, rng, testSeed } from '../helpers/seed.js';
 import { randomValue } from '../helpers/values.js';
 
@@ -67,6 +73,24 @@ describe('codec - properties', () => {
           assert.deepStrictEqual(encode(decode(b)), b);
         }),
         { seed, numRuns: iterations(2000, 200_000) },
+      );
+    });
+  });
+  it('encodeTo streams exactly the bytes encode returns', () => {
+    withSeed('cbor-properties', (seed) => {
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            value,
+            fc.uint8Array({ minLength: 500, maxLength: 3000 }).map((b) => [b, { b }]),
+          ),
+          (x) => {
+            const parts: Buffer[] = [];
+            encodeTo(x, (p) => parts.push(Buffer.from(p)));
+            assert.deepStrictEqual(new Uint8Array(Buffer.concat(parts)), encode(x));
+          },
+        ),
+        { seed, numRuns: iterations(1000, 100_000) },
       );
     });
   });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fromHex } from '../../src/codec/index.js';
+import { blake3Hex, fromHex } from '../../src/codec/index.js';
 import {
   blobNode,
+  encodeNode,
   type JitNode,
   MemoryDag,
   makeNode,
@@ -35,6 +36,17 @@ function chain(dag: MemoryDag, n: number): string[] {
   }
   return ids;
 }
+
+describe('dag - node ids', () => {
+  it('the streamed NodeID equals BLAKE3 of the encoded bytes, for small and large content', () => {
+    for (const size of [0, 10, 511, 512, 4096, 100_000]) {
+      const node = blobNode(new Uint8Array(size).map((_, i) => i * 7));
+      assert.equal(nodeId(node), blake3Hex(encodeNode(node)), `size ${size}`);
+      const t = treeNode({ a: { kind: 'blob', id: nodeId(node) } });
+      assert.equal(nodeId(t), blake3Hex(encodeNode(t)));
+    }
+  });
+});
 
 describe('dag - queries', () => {
   it('the root id is fixed and known', () => {
