@@ -5,3 +5,8 @@ export function hx(s: string): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
+
+/** Bytes from lowercase hex (fixtures). */
+export function fromHexLoose(s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, 'hex'));
+}

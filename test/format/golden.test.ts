@@ -1,0 +1,88 @@
+/**
+ * Golden fixtures (habit 6): the committed bytes of every on-disk and hashed format. If a change
+ * alters any of them, these tests fail: a format change must be deliberate, versioned and noted
+ * in docs/INTERNALS.md. JIT_WRITE_FIXTURES=1 rewrites the fixtures (then review the diff).
+ */
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { blake3Hex, toHex } from '../../src/codec/index.js';
+import { decodeNode, encodeNode, MemoryDag, nodeId } from '../../src/dag/index.js';
+import { Store, storePaths } from '../../src/store/index.js';
+import { goldenNodes, writeGoldenStore } from '../helpers/golden.js';
+import { fromHexLoose } from '../helpers/hex.js';
+
+const fixtures = new URL('../../../test/fixtures/', import.meta.url).pathname;
+const write = process.env.JIT_WRITE_FIXTURES === '1';
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+interface NodeFixture {
+  readonly name: string;
+  readonly id: string;
+  readonly hex: string;
+}
+
+describe('format - golden fixtures', () => {
+  it('nodes: every type encodes to the committed bytes and id, and decodes back', async () => {
+    const made: NodeFixture[] = goldenNodes().map(({ name, node }) => ({
+      name,
+      id: nodeId(node),
+      hex: toHex(encodeNode(node)),
+    }));
+    const file = join(fixtures, 'nodes-v1.json');
+    if (write) await writeFile(file, `${JSON.stringify(made, null, 2)}\n`);
+    const golden = JSON.parse(await readFile(file, 'utf8')) as NodeFixture[];
+    assert.deepEqual(made, golden);
+    const dag = new MemoryDag();
+    for (const f of golden) {
+      const bytes = fromHexLoose(f.hex);
+      assert.equal(blake3Hex(bytes), f.id, f.name);
+      assert.deepEqual(encodeNode(decodeNode(bytes)), bytes, f.name);
+      dag.putBytes([bytes]);
+    }
+    assert.equal(dag.size, golden.length);
+  });
+
+  it('WAL segment and checkpoint: the same writes give the committed bytes; the committed files boot', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jit-golden-'));
+    dirs.push(dir);
+    const s = await Store.open(dir);
+    await writeGoldenStore(s);
+    const digest = s.digest();
+    const refs = s.refs();
+    await s.close();
+    const wal = await readFile(storePaths(dir).wal);
+    const cp = await readFile(storePaths(dir).checkpoint);
+    const walFile = join(fixtures, 'wal', 'log-v1.wal');
+    const cpFile = join(fixtures, 'wal', 'checkpoint-v1.cbor');
+    const digestFile = join(fixtures, 'wal', 'digest-v1.txt');
+    if (write) {
+      await mkdir(join(fixtures, 'wal'), { recursive: true });
+      await writeFile(walFile, wal);
+      await writeFile(cpFile, cp);
+      await writeFile(digestFile, `${digest}\n`);
+    }
+    assert.deepEqual(wal, await readFile(walFile), 'WAL bytes changed');
+    assert.deepEqual(cp, await readFile(cpFile), 'checkpoint bytes changed');
+    assert.equal(digest, (await readFile(digestFile, 'utf8')).trim());
+
+    // the committed files themselves boot, with and without the checkpoint, to the committed digest
+    for (const withCheckpoint of [true, false]) {
+      const d = await mkdtemp(join(tmpdir(), 'jit-golden-boot-'));
+      dirs.push(d);
+      await mkdir(join(d, 'wal'));
+      await copyFile(walFile, storePaths(d).wal);
+      if (withCheckpoint) await copyFile(cpFile, storePaths(d).checkpoint);
+      const booted = await Store.open(d);
+      assert.equal(booted.boot.checkpoint, withCheckpoint ? 'used' : 'none');
+      assert.equal(booted.digest(), digest);
+      assert.deepEqual(booted.refs(), refs);
+      await booted.close();
+    }
+  });
+});
