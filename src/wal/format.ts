@@ -40,6 +40,13 @@ export interface WalRecord {
   readonly offset: number;
 }
 
+function put32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 0xff;
+  out[at + 2] = (v >>> 8) & 0xff;
+  out[at + 3] = v & 0xff;
+}
+
 /** Writes one record at `at` in `out` (which must have room); returns the bytes written. */
 export function writeRecord(
   out: Uint8Array,
@@ -48,12 +55,21 @@ export function writeRecord(
   ts: number,
   payload: Uint8Array,
 ): number {
-  const dv = new DataView(out.buffer, out.byteOffset + at);
-  dv.setUint32(0, WAL_MAGIC);
-  dv.setUint16(4, WAL_VERSION);
-  dv.setUint16(6, op);
-  dv.setBigUint64(8, BigInt(ts));
-  dv.setBigUint64(16, BigInt(payload.length));
+  // header bytes written one by one: no DataView or BigInt per record (u64s as two u32 halves)
+  const n = payload.length;
+  const hi = Math.floor(ts / 0x1_0000_0000);
+  out[at] = 0x4a;
+  out[at + 1] = 0x49;
+  out[at + 2] = 0x54;
+  out[at + 3] = 0x20;
+  out[at + 4] = WAL_VERSION >>> 8;
+  out[at + 5] = WAL_VERSION & 0xff;
+  out[at + 6] = op >>> 8;
+  out[at + 7] = op & 0xff;
+  put32(out, at + 8, hi);
+  put32(out, at + 12, ts >>> 0);
+  put32(out, at + 16, 0);
+  put32(out, at + 20, n);
   out.set(payload, at + RECORD_HEADER_BYTES);
   const end = at + RECORD_HEADER_BYTES + payload.length;
   out.set(blake3(out.subarray(at, end)), end);
