@@ -67,41 +67,18 @@ export async function scanLog(path: string, opts: ScanOptions = {}): Promise<Sca
       buf = next.subarray(0, got);
       return true;
     };
+    const stop = (tail: LogTail): ScanResult => ({ records, end: base + at, lastTs, size, tail });
     for (;;) {
       opts.signal?.throwIfAborted();
       const r = parseRecord(buf, at, base);
       if (r.kind === 'incomplete') {
         if (await refill(r.need)) continue;
-        const offset = base + at;
-        if (offset === size) return { records, end: offset, lastTs, size, tail: { kind: 'clean' } };
-        return {
-          records,
-          end: offset,
-          lastTs,
-          size,
-          tail: await classify(fh, offset, size, 'truncated record'),
-        };
+        if (base + at === size) return stop({ kind: 'clean' });
+        return stop(await classify(fh, base + at, size, 'truncated record'));
       }
-      if (r.kind === 'bad') {
-        const offset = base + at;
-        return {
-          records,
-          end: offset,
-          lastTs,
-          size,
-          tail: await classify(fh, offset, size, r.reason),
-        };
-      }
-      if (r.record.ts <= lastTs) {
-        const offset = base + at;
-        return {
-          records,
-          end: offset,
-          lastTs,
-          size,
-          tail: { kind: 'corrupt', offset, reason: 'ts-not-increasing' },
-        };
-      }
+      if (r.kind === 'bad') return stop(await classify(fh, base + at, size, r.reason));
+      if (r.record.ts <= lastTs)
+        return stop({ kind: 'corrupt', offset: base + at, reason: 'ts-not-increasing' });
       lastTs = r.record.ts;
       records++;
       opts.onRecord?.(r.record);

@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/output.js';
 import { storePaths } from '../../src/store/index.js';
 
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'jit-d-'));
-  dirs.push(d);
-  return d;
-}
+import { tmpDirs } from '../helpers/tmp.js';
+
+const tmp = tmpDirs('jit-d-');
 
 const jitdBin = new URL('../../src/bin/jitd.js', import.meta.url).pathname;
 

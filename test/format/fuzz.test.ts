@@ -4,22 +4,19 @@
  * input changes no state.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MemoryDag } from '../../src/dag/index.js';
 import { JitError } from '../../src/errors/index.js';
 import { Store, storePaths } from '../../src/store/index.js';
 import { parseRecord, RECORD_HEADER_BYTES } from '../../src/wal/index.js';
 import { fromHexLoose } from '../helpers/hex.js';
 import { iterations, type Rng, replayHint, rng, testSeed } from '../helpers/seed.js';
+import { tmpDirs } from '../helpers/tmp.js';
 
 const fixtures = new URL('../../../test/fixtures/', import.meta.url).pathname;
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tmp = tmpDirs('jit-test-');
 
 function mutate(r: Rng, b: Uint8Array): Uint8Array {
   const out = Uint8Array.from(b);
@@ -88,8 +85,7 @@ describe('format - fuzz of decoder entry points', () => {
     const seed = testSeed();
     const r = rng(seed);
     const wal = await readFile(join(fixtures, 'wal', 'log-v1.wal'));
-    const base = await mkdtemp(join(tmpdir(), 'jit-fuzz-'));
-    dirs.push(base);
+    const base = await tmp();
     const outcomes = new Map<string, number>();
     for (let i = 0; i < iterations(60, 5_000); i++) {
       const dir = join(base, String(i));

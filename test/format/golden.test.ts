@@ -4,22 +4,19 @@
  * in docs/INTERNALS.md. JIT_WRITE_FIXTURES=1 rewrites the fixtures (then review the diff).
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { blake3Hex, toHex } from '../../src/codec/index.js';
 import { decodeNode, encodeNode, MemoryDag, nodeId } from '../../src/dag/index.js';
 import { Store, storePaths } from '../../src/store/index.js';
 import { goldenNodes, writeGoldenStore } from '../helpers/golden.js';
 import { fromHexLoose } from '../helpers/hex.js';
+import { tmpDirs } from '../helpers/tmp.js';
 
 const fixtures = new URL('../../../test/fixtures/', import.meta.url).pathname;
 const write = process.env.JIT_WRITE_FIXTURES === '1';
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tmp = tmpDirs('jit-test-');
 
 interface NodeFixture {
   readonly name: string;
@@ -49,8 +46,7 @@ describe('format - golden fixtures', () => {
   });
 
   it('WAL segment and checkpoint: the same writes give the committed bytes; the committed files boot', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'jit-golden-'));
-    dirs.push(dir);
+    const dir = await tmp();
     const s = await Store.open(dir);
     await writeGoldenStore(s);
     const digest = s.digest();
@@ -73,8 +69,7 @@ describe('format - golden fixtures', () => {
 
     // the committed files themselves boot, with and without the checkpoint, to the committed digest
     for (const withCheckpoint of [true, false]) {
-      const d = await mkdtemp(join(tmpdir(), 'jit-golden-boot-'));
-      dirs.push(d);
+      const d = await tmp();
       await mkdir(join(d, 'wal'));
       await copyFile(walFile, storePaths(d).wal);
       if (withCheckpoint) await copyFile(cpFile, storePaths(d).checkpoint);

@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { unlink } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { blake3Hex } from '../../src/codec/index.js';
 import { Store, storePaths } from '../../src/store/index.js';
 import { scanLog, WalOp } from '../../src/wal/index.js';
 import { iterations, replayHint, rng, testSeed } from '../helpers/seed.js';
+import { tmpDirs } from '../helpers/tmp.js';
 
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tmp = tmpDirs('jit-test-');
 
 const child = new URL('../helpers/crash-child.js', import.meta.url).pathname;
 
@@ -55,8 +51,7 @@ describe('store - crash recovery under SIGKILL', () => {
     const seed = testSeed();
     const r = rng(seed);
     const hint = replayHint(seed, 'crash');
-    const dir = await mkdtemp(join(tmpdir(), 'jit-crash-'));
-    dirs.push(dir);
+    const dir = await tmp();
     const kills = iterations(3, 50);
     const allAcked = new Set<string>();
     let lastRef: string | undefined;

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { appendFile, copyFile, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { appendFile, copyFile, unlink, writeFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
 import { fromHex } from '../../src/codec/index.js';
 import {
   blobNode,
@@ -25,15 +23,9 @@ import {
 } from '../../src/store/index.js';
 import { encodeRecord, WalOp } from '../../src/wal/index.js';
 
-const dirs: string[] = [];
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'jit-store-'));
-  dirs.push(d);
-  return d;
-}
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+import { tmpDirs } from '../helpers/tmp.js';
+
+const tmp = tmpDirs('jit-store-');
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { encode } from '../../src/codec/index.js';
 import {
   encodeRecord,
@@ -18,16 +17,9 @@ import {
   WalRecordError,
 } from '../../src/wal/index.js';
 import { replayHint, rng, testSeed } from '../helpers/seed.js';
+import { tmpDirs } from '../helpers/tmp.js';
 
-const dirs: string[] = [];
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'jit-wal-'));
-  dirs.push(d);
-  return d;
-}
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tmp = tmpDirs('jit-wal-');
 
 async function readAll(
   path: string,
