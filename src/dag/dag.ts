@@ -357,8 +357,8 @@ export class Dag implements DagReader {
     if (!this.has(id)) throw new NodeNotFoundError(id);
     const deps = new Map<NodeId, { to: NodeId; kind: 'parent' | 'ref' }[]>();
     const queue = [id];
-    while (queue.length > 0 && deps.size < limit) {
-      const cur = queue.shift()!;
+    for (let q = 0; q < queue.length && deps.size < limit; q++) {
+      const cur = queue[q]!;
       if (deps.has(cur)) continue;
       const d = this.deps(this.get(cur));
       deps.set(cur, d);

@@ -9,6 +9,7 @@ import {
   isHashHex,
   toHex,
 } from '../codec/index.js';
+import { describeValue } from '../errors/index.js';
 import { NodeFormatError } from './errors.js';
 
 /** A NodeID: BLAKE3-256 of the node's canonical encoding, as 64 lowercase hex characters. */
@@ -38,7 +39,7 @@ function nodeValue(node: JitNode): CborValue {
   for (const p of node.parents) {
     const b = isHashHex(p) ? fromHex(p) : undefined;
     if (b === undefined) {
-      throw new NodeFormatError('parents', `parent ${JSON.stringify(p)} is not a 64-hex NodeID`);
+      throw new NodeFormatError('parents', `parent ${describeValue(p)} is not a 64-hex NodeID`);
     }
     parents.push(b);
   }
@@ -111,7 +112,7 @@ export function decodeRawNode(bytes: Uint8Array): RawNode {
   }
   const type = m.type;
   if (typeof type !== 'string' || !typeSet.has(type)) {
-    throw new NodeFormatError('type', `unknown node type ${JSON.stringify(type)}`);
+    throw new NodeFormatError('type', `unknown node type ${describeValue(type)}`);
   }
   const parentBytes = m.parents;
   if (!Array.isArray(parentBytes))

@@ -1,4 +1,5 @@
 import { type CborValue, toHex } from '../codec/index.js';
+import { describeValue } from '../errors/index.js';
 import { NodeFormatError } from './errors.js';
 import type { JitNode, NodeId, NodeType } from './node.js';
 
@@ -63,7 +64,7 @@ export function checkEntryName(name: string, field = 'payload'): void {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
     throw new NodeFormatError(
       field,
-      `entry name ${JSON.stringify(name)} is not a single path segment`,
+      `entry name ${describeValue(name)} is not a single path segment`,
     );
   }
   if (Buffer.byteLength(name) > 255)

@@ -1,5 +1,6 @@
 import { type CborValue, decode, encode, fromHex, isHashHex, toHex } from '../codec/index.js';
 import type { NodeId, NodeType } from '../dag/index.js';
+import { describeValue } from '../errors/index.js';
 import { RefConflictError, RefInputError, RefNotFoundError } from './errors.js';
 
 /**
@@ -37,7 +38,7 @@ export function checkRefName(name: string): void {
     name.endsWith('.lock')
   ) {
     throw new RefInputError(
-      `ref name ${JSON.stringify(name)} is not valid: use letters, digits, . _ - and / between segments`,
+      `ref name ${describeValue(name)} is not valid: use letters, digits, . _ - and / between segments`,
     );
   }
   if (name === 'HEAD')
@@ -55,7 +56,7 @@ export function checkRefUpdate(
 ): Ref | null {
   checkRefName(u.name);
   if (u.kind !== 'branch' && u.kind !== 'tag')
-    throw new RefInputError(`ref kind ${JSON.stringify(u.kind)} is neither branch nor tag`);
+    throw new RefInputError(`ref kind ${describeValue(u.kind)} is neither branch nor tag`);
   if (u.expect !== undefined && (current?.target ?? null) !== u.expect) {
     throw new RefConflictError(
       `ref ${u.name} is at ${current?.target ?? 'nothing'}, not the expected ${u.expect ?? 'nothing'}`,
@@ -77,7 +78,7 @@ export function checkRefUpdate(
     return null;
   }
   if (!isHashHex(u.target))
-    throw new RefInputError(`ref target ${JSON.stringify(u.target)} is not a 64-hex NodeID`);
+    throw new RefInputError(`ref target ${describeValue(u.target)} is not a 64-hex NodeID`);
   const type = typeOf(u.target);
   if (type === undefined)
     throw new RefNotFoundError(`ref target ${u.target} is not in the DAG`, { target: u.target });

@@ -17,6 +17,7 @@ import { JitError } from '../errors/index.js';
 import {
   openLog,
   RECORD_HEADER_BYTES,
+  WalClosedError,
   WalOp,
   type WalRecord,
   type WalWriter,
@@ -228,7 +229,8 @@ export class Store {
         done.map((d) => d.offset + RECORD_HEADER_BYTES),
       );
     } catch (e) {
-      this.failure ??= e as Error;
+      // only a failed write or sync poisons the store; a refused record changed nothing
+      if (e instanceof WalClosedError) this.failure ??= e;
       throw e;
     } finally {
       for (const p of fresh) {
@@ -273,7 +275,8 @@ export class Store {
       if (next === null) this.refTable.delete(u.name);
       else this.refTable.set(u.name, next);
     } catch (e) {
-      this.failure ??= e as Error;
+      // only a failed write or sync poisons the store; a refused record changed nothing
+      if (e instanceof WalClosedError) this.failure ??= e;
       throw e;
     } finally {
       const s = this.admittedRefs.get(u.name)!;

@@ -21,7 +21,7 @@ import {
   storePaths,
   WalReplayError,
 } from '../../src/store/index.js';
-import { encodeRecord, WalOp } from '../../src/wal/index.js';
+import { encodeRecord, MAX_RECORD_PAYLOAD, WalOp, WalRecordError } from '../../src/wal/index.js';
 
 import { tmpDirs } from '../helpers/tmp.js';
 
@@ -153,6 +153,17 @@ describe('store - durability and replay', () => {
     await Promise.all([pb, pt]);
     assert.ok(s.reader.has(nodeId(b)));
     assert.ok(s.reader.has(nodeId(t)));
+    await s.close();
+  });
+
+  it('a record the log refuses (too large) is an error for that call only; the store stays usable', async () => {
+    const s = await Store.open(await tmp());
+    const bytes = s.walBytes;
+    const huge = blobNode(new Uint8Array(MAX_RECORD_PAYLOAD + 1));
+    await assert.rejects(s.put([huge]), WalRecordError);
+    assert.equal(s.walBytes, bytes);
+    assert.equal(s.reader.has(nodeId(huge)), false);
+    await s.put([blobNode(text('after'))]);
     await s.close();
   });
 
