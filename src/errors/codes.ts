@@ -15,6 +15,7 @@ export const ErrorCode = {
   E_SWS_INVALID: 9,
   E_COLLAPSE_FAIL: 10,
   E_UNAVAILABLE: 11,
+  E_CONFLICT: 12,
   E_INTERNAL_ERROR: 500,
 } as const;
 

@@ -19,8 +19,9 @@ export {
   encodeRefUpdate,
   type Ref,
   type RefKind,
+  type RefLink,
   type RefUpdate,
 } from './refs.js';
 export { repairStore, type StoreRepairResult } from './repair.js';
-export { type BootStats, type OpenOptions, Store, storePaths } from './store.js';
+export { type BootStats, type OpenOptions, Store, storePaths, type Tx } from './store.js';
 export { WalNodeSource } from './wal-source.js';

@@ -93,17 +93,38 @@ export function checkRefUpdate(
   return { name: u.name, kind: u.kind, target: u.target };
 }
 
-export function encodeRefUpdate(u: RefUpdate): Uint8Array {
-  return encode({
+/** What a collapse's SET_REF adds: the SWS it collapsed (and the rewrite node, when it merged). */
+export interface RefLink {
+  readonly sws: Uint8Array;
+  readonly rewrite: NodeId | null;
+}
+
+export function encodeRefUpdate(u: RefUpdate, link?: RefLink): Uint8Array {
+  const base = {
     name: u.name,
     kind: u.kind,
     target: u.target === null ? null : fromHex(u.target)!,
+  };
+  if (link === undefined) return encode(base);
+  return encode({
+    ...base,
+    sws: link.sws,
+    rewrite: link.rewrite === null ? null : fromHex(link.rewrite)!,
   });
 }
 
-export function decodeRefUpdate(payload: Uint8Array): RefUpdate {
+export function decodeRefUpdate(payload: Uint8Array): RefUpdate & { link?: RefLink } {
   const v = decode(payload) as Record<string, CborValue>;
   const t = v.target;
+  if (v.sws !== undefined) {
+    const rw = v.rewrite;
+    if (
+      !(v.sws instanceof Uint8Array && v.sws.length === 16) ||
+      !(rw === null || (rw instanceof Uint8Array && rw.length === 32))
+    ) {
+      throw new RefInputError('SET_REF link is not {sws: 16 bytes, rewrite: id | null}');
+    }
+  }
   if (
     typeof v.name !== 'string' ||
     (v.kind !== 'branch' && v.kind !== 'tag') ||
@@ -111,5 +132,8 @@ export function decodeRefUpdate(payload: Uint8Array): RefUpdate {
   ) {
     throw new RefInputError('SET_REF payload is not {name, kind, target}');
   }
-  return { name: v.name, kind: v.kind, target: t === null ? null : toHex(t) };
+  const u: RefUpdate = { name: v.name, kind: v.kind, target: t === null ? null : toHex(t) };
+  if (v.sws === undefined) return u;
+  const rw = v.rewrite as Uint8Array | null;
+  return { ...u, link: { sws: v.sws as Uint8Array, rewrite: rw === null ? null : toHex(rw) } };
 }

@@ -10,15 +10,19 @@ import {
   type NodeId,
   NodeIndex,
   type NodeType,
+  type PreparedNode,
   ROOT_BYTES,
   ROOT_ID,
 } from '../dag/index.js';
 import { JitError } from '../errors/index.js';
 import {
+  type Appended,
   openLog,
   RECORD_HEADER_BYTES,
   WalClosedError,
+  type WalEntry,
   WalOp,
+  type WalOpNumber,
   type WalRecord,
   type WalWriter,
 } from '../wal/index.js';
@@ -30,9 +34,27 @@ import {
   decodeRefUpdate,
   encodeRefUpdate,
   type Ref,
+  type RefLink,
   type RefUpdate,
 } from './refs.js';
 import { WalNodeSource } from './wal-source.js';
+
+/** What a transaction may add; each call is checked against the admitted state at once. */
+export interface Tx {
+  /** Adds nodes (canonical bytes); earlier nodes of the same transaction count as present. */
+  putNodes(batch: readonly Uint8Array[]): NodeId[];
+  put(nodes: readonly JitNode[]): NodeId[];
+  /**
+   * Adds a ref update; returns the ref after it (null: deleted). An update to the current target
+   * adds nothing, unless `link` names the SWS a collapse came from (then the record is the commit
+   * marker of that collapse).
+   */
+  setRef(u: RefUpdate, link?: RefLink): Ref | null;
+  /** Adds a record of an op the store does not own (SWS_*, SYNC_EVENT). */
+  record(op: WalOpNumber, payload: Uint8Array): void;
+  typeOf(id: NodeId): NodeType | undefined;
+  ref(name: string): Ref | undefined;
+}
 
 export interface BootStats {
   /** 'used', 'none', or why the checkpoint was ignored. */
@@ -48,8 +70,11 @@ export interface BootStats {
 export interface OpenOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (offset: number, size: number) => void;
-  /** Records of ops the store does not own (SWS_*, SYNC_EVENT), in log order, for upper layers. */
-  readonly onForeignRecord?: (record: WalRecord) => void;
+  /**
+   * Every record but CREATE_NODE, in log order, after the store applied its own part: SWS_* and
+   * SYNC_EVENT for the layers that own them, SET_REF so a collapse's commit marker is seen.
+   */
+  readonly onRecord?: (record: WalRecord) => void;
 }
 
 /** Paths inside a data directory. */
@@ -79,6 +104,8 @@ export class Store {
   private readonly admittedNodes = new Map<NodeId, AdmittedNode & { count: number }>();
   private readonly admittedRefs = new Map<string, { ref: Ref | null; count: number }>();
   private failure: Error | undefined;
+  /** Resolves once everything admitted so far is durable (never rejects). */
+  private tail: Promise<void> = Promise.resolve();
   private closed = false;
 
   private constructor(init: {
@@ -130,7 +157,7 @@ export class Store {
       const onRecord = (rec: WalRecord): void => {
         replayed++;
         try {
-          applyRecord(dag, refs, rec, opts.onForeignRecord);
+          applyRecord(dag, refs, rec, opts.onRecord);
         } catch (e) {
           if (!(e instanceof JitError)) throw e;
           throw new WalReplayError(
@@ -210,35 +237,124 @@ export class Store {
     batch: readonly Uint8Array[],
     opts: { signal?: AbortSignal } = {},
   ): Promise<NodeId[]> {
+    const { result, durable } = this.transact((tx) => tx.putNodes(batch), opts);
+    await durable;
+    return result;
+  }
+
+  /** Checks, logs and applies one ref update; resolves with the ref (null: deleted) once durable. */
+  async setRef(u: RefUpdate, opts: { signal?: AbortSignal } = {}): Promise<Ref | null> {
+    const { result, durable } = this.transact((tx) => tx.setRef(u), opts);
+    await durable;
+    return result;
+  }
+
+  /**
+   * Runs `build` synchronously against the admitted state (what is applied plus what is in
+   * flight): every node, ref update and record it adds is checked as it is added, and a throw
+   * undoes them all. The records then go to the log in one append. `durable` resolves once they
+   * (and everything admitted before them) are durable and applied; a transaction that adds nothing
+   * still waits for what was admitted before it, so its answer never rests on non-durable state.
+   */
+  transact<T>(
+    build: (tx: Tx) => T,
+    opts: { signal?: AbortSignal } = {},
+  ): { result: T; durable: Promise<void> } {
     this.usable(opts.signal);
-    const prepared = this.dag.prepare(batch, undefined, this.admittedNodes);
-    const fresh = prepared.filter((p) => !p.exists);
-    if (fresh.length === 0) return prepared.map((p) => p.id);
-    for (const p of fresh) {
-      const a = this.admittedNodes.get(p.id);
-      if (a) a.count++;
-      else
-        this.admittedNodes.set(p.id, { type: p.node.type, lamport: p.node.meta.lamport, count: 1 });
-    }
+    const entries: WalEntry[] = [];
+    const nodes: { prepared: PreparedNode; entry: number }[] = [];
+    const refs: { name: string; next: Ref | null; entry: number }[] = [];
+    const undo: (() => void)[] = [];
+    const tx: Tx = {
+      putNodes: (batch) => {
+        const prepared = this.dag.prepare(batch, undefined, this.admittedNodes);
+        for (const p of prepared) {
+          if (p.exists) continue;
+          const a = this.admittedNodes.get(p.id);
+          if (a) a.count++;
+          else
+            this.admittedNodes.set(p.id, {
+              type: p.node.type,
+              lamport: p.node.meta.lamport,
+              count: 1,
+            });
+          undo.push(() => this.releaseNode(p.id));
+          nodes.push({ prepared: p, entry: entries.length });
+          entries.push({ op: WalOp.CREATE_NODE, payload: p.bytes });
+        }
+        return prepared.map((p) => p.id);
+      },
+      put: (list) => tx.putNodes(list.map(encodeNode)),
+      setRef: (u, link) => {
+        const cur = this.admittedRef(u.name);
+        const next = checkRefUpdate(u, cur, (id) => this.admittedType(id));
+        if (next !== null && cur !== undefined && cur.target === next.target && link === undefined)
+          return cur;
+        const slot = this.admittedRefs.get(u.name);
+        const before = slot ? { ...slot } : undefined;
+        if (slot) {
+          slot.ref = next;
+          slot.count++;
+        } else this.admittedRefs.set(u.name, { ref: next, count: 1 });
+        undo.push(() => {
+          if (before) this.admittedRefs.set(u.name, before);
+          else this.admittedRefs.delete(u.name);
+        });
+        refs.push({ name: u.name, next, entry: entries.length });
+        entries.push({
+          op: WalOp.SET_REF,
+          payload: encodeRefUpdate({ name: u.name, kind: u.kind, target: u.target }, link),
+        });
+        return next;
+      },
+      record: (op, payload) => {
+        entries.push({ op, payload });
+      },
+      typeOf: (id) => this.admittedType(id),
+      ref: (name) => this.admittedRef(name),
+    };
+    let result: T;
     try {
-      const done = await this.writer.append(
-        fresh.map((p) => ({ op: WalOp.CREATE_NODE, payload: p.bytes })),
-      );
-      this.dag.apply(
-        fresh,
-        done.map((d) => d.offset + RECORD_HEADER_BYTES),
-      );
+      result = build(tx);
     } catch (e) {
-      // only a failed write or sync poisons the store; a refused record changed nothing
-      if (e instanceof WalClosedError) this.failure ??= e;
+      for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
       throw e;
-    } finally {
-      for (const p of fresh) {
-        const a = this.admittedNodes.get(p.id)!;
-        if (--a.count === 0) this.admittedNodes.delete(p.id);
-      }
     }
-    return prepared.map((p) => p.id);
+    if (entries.length === 0) return { result, durable: this.tail };
+    let appended: Promise<Appended[]>;
+    try {
+      appended = this.writer.append(entries);
+    } catch (e) {
+      for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+      throw e;
+    }
+    const durable = appended.then(
+      (done) => {
+        this.dag.apply(
+          nodes.map((n) => n.prepared),
+          nodes.map((n) => done[n.entry]!.offset + RECORD_HEADER_BYTES),
+        );
+        for (const r of refs) {
+          if (r.next === null) this.refTable.delete(r.name);
+          else this.refTable.set(r.name, r.next);
+          const slot = this.admittedRefs.get(r.name)!;
+          if (--slot.count === 0) this.admittedRefs.delete(r.name);
+        }
+        for (const n of nodes) this.releaseNode(n.prepared.id);
+      },
+      (e: unknown) => {
+        // only a failed write or sync poisons the store; a refused record changed nothing
+        if (e instanceof WalClosedError) this.failure ??= e;
+        throw e;
+      },
+    );
+    this.tail = durable.catch(() => undefined);
+    return { result, durable };
+  }
+
+  private releaseNode(id: NodeId): void {
+    const a = this.admittedNodes.get(id);
+    if (a !== undefined && --a.count === 0) this.admittedNodes.delete(id);
   }
 
   /** The ref as admitted (in-flight updates included). */
@@ -252,37 +368,6 @@ export class Store {
     const a = this.admittedNodes.get(id);
     if (a !== undefined) return a.type;
     return this.dag.has(id) ? this.dag.info(id).type : undefined;
-  }
-
-  /** Checks, logs and applies one ref update; resolves with the ref (null: deleted) once durable. */
-  async setRef(u: RefUpdate, opts: { signal?: AbortSignal } = {}): Promise<Ref | null> {
-    this.usable(opts.signal);
-    const next = checkRefUpdate(u, this.admittedRef(u.name), (id) => this.admittedType(id));
-    const cur = this.admittedRef(u.name);
-    if (next !== null && cur !== undefined && cur.target === next.target) return cur;
-    const slot = this.admittedRefs.get(u.name);
-    if (slot) {
-      slot.ref = next;
-      slot.count++;
-    } else this.admittedRefs.set(u.name, { ref: next, count: 1 });
-    try {
-      await this.writer.append([
-        {
-          op: WalOp.SET_REF,
-          payload: encodeRefUpdate({ name: u.name, kind: u.kind, target: u.target }),
-        },
-      ]);
-      if (next === null) this.refTable.delete(u.name);
-      else this.refTable.set(u.name, next);
-    } catch (e) {
-      // only a failed write or sync poisons the store; a refused record changed nothing
-      if (e instanceof WalClosedError) this.failure ??= e;
-      throw e;
-    } finally {
-      const s = this.admittedRefs.get(u.name)!;
-      if (--s.count === 0) this.admittedRefs.delete(u.name);
-    }
-    return next;
   }
 
   getRef(name: string): Ref | undefined {
@@ -378,6 +463,7 @@ function applyRecord(
       );
       if (next === null) refs.delete(u.name);
       else refs.set(u.name, next);
+      foreign?.(rec);
       return;
     }
     case WalOp.CHECKPOINT:

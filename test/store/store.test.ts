@@ -178,6 +178,63 @@ describe('store - durability and replay', () => {
   });
 });
 
+describe('store - transactions', () => {
+  it('a transaction builds on its own earlier entries and lands as one atomic append', async () => {
+    const s = await Store.open(await tmp());
+    const b = blobNode(text('tx'));
+    const t = treeNode({ f: { kind: 'blob', id: nodeId(b) } });
+    const snap = makeNode(
+      'snapshot',
+      [ROOT_ID],
+      { tree: fromHex(nodeId(t))!, message: 'm', author: 'a', sws: null, patches: [] },
+      () => 0,
+    );
+    const { result, durable } = s.transact((tx) => {
+      tx.put([b, t, snap]);
+      return tx.setRef({ name: 'main', kind: 'branch', target: nodeId(snap) });
+    });
+    assert.equal(result?.target, nodeId(snap));
+    assert.equal(s.getRef('main'), undefined, 'not visible before durable');
+    await durable;
+    assert.equal(s.getRef('main')?.target, nodeId(snap));
+    assert.ok(s.reader.has(nodeId(t)));
+    await s.close();
+  });
+
+  it('a throw inside a transaction undoes everything it admitted', async () => {
+    const s = await Store.open(await tmp());
+    const a = await commit(s, ROOT_ID, 'a');
+    const bytes = s.walBytes;
+    const b = blobNode(text('never'));
+    assert.throws(() =>
+      s.transact((tx) => {
+        tx.put([b]);
+        tx.setRef({ name: 'main', kind: 'branch', target: a });
+        throw new Error('changed my mind');
+      }),
+    );
+    // the refused transaction left no admitted trace: a tree on the blob is refused, main is free
+    assert.throws(
+      () => s.transact((tx) => tx.put([treeNode({ f: { kind: 'blob', id: nodeId(b) } })])),
+      /not in the DAG/,
+    );
+    await s.setRef({ name: 'main', kind: 'branch', target: a, expect: null });
+    assert.equal(s.walBytes > bytes, true);
+    await s.close();
+  });
+
+  it('a transaction that adds nothing resolves only after what came before is durable', async () => {
+    const s = await Store.open(await tmp());
+    const order: string[] = [];
+    const first = s.transact((tx) => tx.put([blobNode(text('first'))]));
+    void first.durable.then(() => order.push('write'));
+    const empty = s.transact(() => 'read');
+    await empty.durable.then(() => order.push('read'));
+    assert.deepEqual(order, ['write', 'read']);
+    await s.close();
+  });
+});
+
 describe('store - refs', () => {
   async function withSnapshots(): Promise<{ s: Store; a: string; b: string; blob: string }> {
     const s = await Store.open(await tmp());
