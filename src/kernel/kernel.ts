@@ -1,0 +1,463 @@
+import { randomBytes } from 'node:crypto';
+import { blake3Hex, type CborValue, fromHex } from '../codec/index.js';
+import { type JitNode, makeNode, type NodeId, nodeId, ROOT_ID } from '../dag/index.js';
+import { describeValue } from '../errors/index.js';
+import {
+  decodeRefUpdate,
+  type OpenOptions,
+  RefNotFoundError,
+  Store,
+  type Tx,
+} from '../store/index.js';
+import { WalOp, type WalRecord } from '../wal/index.js';
+import { type CollapsePlan, type Conflict, planCollapse, treeOf } from './collapse.js';
+import { patchEffects, SwsView } from './effects.js';
+import {
+  AccessDeniedError,
+  CollapseConflictError,
+  KernelClosedError,
+  PatchInputError,
+  SwsNotFoundError,
+  SwsStateError,
+} from './errors.js';
+import { decodePatch, patchId } from './patch.js';
+import { pathSegments } from './path.js';
+import {
+  type CollapseResult,
+  decodeSwsCreate,
+  decodeSwsDestroy,
+  decodeSwsPatch,
+  encodeSwsCreate,
+  encodeSwsDestroy,
+  encodeSwsPatch,
+  Sws,
+  type SwsHeader,
+} from './sws.js';
+import { EMPTY_TREE, EMPTY_TREE_ID, listFiles, type Nodes } from './tree.js';
+
+export interface CreateRequest {
+  readonly ref: string;
+  readonly owner: string;
+  readonly delegates?: readonly string[];
+  readonly meta?: Readonly<Record<string, string>>;
+}
+
+export interface CommitResult extends CollapseResult {
+  /** False when the SWS was already collapsed and this is the first result again. */
+  readonly updated: boolean;
+}
+
+export interface Change {
+  readonly path: string;
+  readonly change: 'added' | 'modified' | 'deleted' | 'conflict';
+  readonly from: NodeId | null;
+  readonly to: NodeId | null;
+}
+
+const SWS_ID = /^[0-9a-f]{32}$/;
+
+function agentName(v: unknown, field: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 256) {
+    throw new PatchInputError(
+      `${field} ${describeValue(v)} must be an agent id of 1 to 256 characters`,
+    );
+  }
+  return v;
+}
+
+/**
+ * The kernel (DESIGN §4): shadow working sets over the durable store. JavaScript's event loop is
+ * its single writer: every command checks itself and admits its records synchronously, in call
+ * order, through one store transaction; its answer is delivered once those records (and all
+ * admitted before) are durable, so no answer ever rests on state a crash could lose. A failed sync
+ * stops the kernel: it must be restarted, and replay rebuilds exactly what was durable.
+ */
+export class Kernel {
+  readonly store: Store;
+  private readonly swss: Map<string, Sws>;
+  /** Nodes admitted but not yet durable, readable by later commands. */
+  private readonly inflight = new Map<NodeId, JitNode>();
+  private closed = false;
+
+  private constructor(store: Store, swss: Map<string, Sws>) {
+    this.store = store;
+    this.swss = swss;
+  }
+
+  static async open(dir: string, opts: Omit<OpenOptions, 'onRecord'> = {}): Promise<Kernel> {
+    const swss = new Map<string, Sws>();
+    const store = await Store.open(dir, { ...opts, onRecord: (rec) => replay(swss, rec) });
+    const k = new Kernel(store, swss);
+    if (store.refs().length === 0 && store.reader.size === 1) await k.init();
+    return k;
+  }
+
+  /** The DAG plus nodes in flight. */
+  private readonly nodes: Nodes = {
+    get: (id) => this.inflight.get(id) ?? this.store.reader.get(id),
+    has: (id) => this.inflight.has(id) || this.store.reader.has(id),
+  };
+
+  /**
+   * Runs one command: `build` checks and admits synchronously; the promise settles once the
+   * command's records, and everything admitted before them, are durable. Refusals also wait, so
+   * an answer never reflects a state that a failed sync could undo.
+   */
+  private run<T>(build: (tx: Tx, put: (nodes: readonly JitNode[]) => NodeId[]) => T): Promise<T> {
+    if (this.closed) return Promise.reject(new KernelClosedError('the kernel is closed'));
+    const added: NodeId[] = [];
+    let admitted: { result: T; durable: Promise<void> };
+    try {
+      admitted = this.store.transact((tx) => {
+        const put = (nodes: readonly JitNode[]): NodeId[] => {
+          const ids = tx.put(nodes);
+          nodes.forEach((n, i) => {
+            const id = ids[i]!;
+            if (!this.inflight.has(id) && !this.store.reader.has(id)) {
+              this.inflight.set(id, n);
+              added.push(id);
+            }
+          });
+          return ids;
+        };
+        try {
+          return build(tx, put);
+        } catch (e) {
+          for (const id of added) this.inflight.delete(id);
+          throw e;
+        }
+      });
+    } catch (e) {
+      return this.store
+        .transact(() => undefined)
+        .durable.then(() => {
+          throw e;
+        });
+    }
+    const settle = (): void => {
+      for (const id of added) this.inflight.delete(id);
+    };
+    return admitted.durable.then(
+      () => {
+        settle();
+        return admitted.result;
+      },
+      (e: unknown) => {
+        settle();
+        this.closed = true;
+        throw new KernelClosedError(
+          'the log failed; restart the kernel to recover by replay',
+          {},
+          { cause: e },
+        );
+      },
+    );
+  }
+
+  /** A fresh store gets one empty snapshot and the branch `main` on it. */
+  private init(): Promise<void> {
+    return this.run((tx, put) => {
+      const snap = makeNode(
+        'snapshot',
+        [ROOT_ID],
+        {
+          tree: fromHex(EMPTY_TREE_ID)!,
+          message: 'initial',
+          author: 'jit',
+          sws: null,
+          patches: [],
+        },
+        () => 0,
+      );
+      put([EMPTY_TREE, snap]);
+      tx.setRef({ name: 'main', kind: 'branch', target: nodeId(snap) });
+    });
+  }
+
+  private sws(id: unknown): Sws {
+    if (typeof id !== 'string' || !SWS_ID.test(id))
+      throw new SwsNotFoundError(`no SWS ${describeValue(id)}: ids are 32 hex characters`);
+    const s = this.swss.get(id);
+    if (s === undefined) throw new SwsNotFoundError(`no SWS ${id}`, { sws: id });
+    return s;
+  }
+
+  private active(id: unknown): Sws {
+    const s = this.sws(id);
+    if (s.state !== 'ACTIVE')
+      throw new SwsStateError(`SWS ${s.id} is ${s.state}; it accepts nothing more`, {
+        sws: s.id,
+        state: s.state,
+      });
+    return s;
+  }
+
+  /** shadow.create: a new SWS on the current head of branch `ref`. */
+  create(req: CreateRequest): Promise<{ id: string; base_node: NodeId }> {
+    return this.run((tx) => {
+      const owner = agentName(req.owner, 'owner');
+      const delegates = (req.delegates ?? []).map((d, i) => agentName(d, `delegates[${i}]`));
+      const meta: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.meta ?? {})) {
+        if (typeof v !== 'string') throw new PatchInputError(`meta.${k} must be text`);
+        meta[k] = v;
+      }
+      const ref = tx.ref(req.ref);
+      if (ref === undefined || ref.kind !== 'branch')
+        throw new RefNotFoundError(`no branch named ${describeValue(req.ref)}`, {
+          ref: String(req.ref),
+        });
+      const header: SwsHeader = {
+        id: randomBytes(16).toString('hex'),
+        owner,
+        delegates,
+        baseRef: ref.name,
+        baseNode: ref.target,
+        baseTree: treeOf(this.nodes, ref.target),
+        meta,
+      };
+      tx.record(WalOp.SWS_CREATE, encodeSwsCreate(header));
+      this.swss.set(header.id, new Sws(header));
+      return { id: header.id, base_node: header.baseNode };
+    });
+  }
+
+  /** shadow.apply_patch: atomic; a patch id already applied is a no-op answering updated:false. */
+  applyPatch(
+    id: string,
+    patch: CborValue | undefined,
+  ): Promise<{ updated: boolean; patch_id: string }> {
+    return this.run((tx, put) => {
+      const p = decodePatch(patch);
+      const s = this.active(id);
+      const pid = patchId(p);
+      if (s.patches.has(pid)) return { updated: false, patch_id: pid };
+      const head = tx.ref(s.header.baseRef)?.target ?? s.header.baseNode;
+      const { effects, blobs } = patchEffects(this.nodes, s, p, head);
+      if (blobs.length > 0) put(blobs);
+      tx.record(WalOp.SWS_PATCH, encodeSwsPatch(s.id, pid, effects));
+      s.apply(pid, effects);
+      return { updated: true, patch_id: pid };
+    });
+  }
+
+  /** shadow.read: what `path` is in the SWS's view. */
+  read(
+    id: string,
+    path: string,
+  ): Promise<{
+    kind: 'file' | 'dir' | 'missing' | 'conflict';
+    blob: NodeId | null;
+    content: Uint8Array | null;
+    candidates?: NodeId[];
+  }> {
+    return this.run(() => {
+      pathSegments(path);
+      const view = new SwsView(this.nodes, this.sws(id));
+      const e = view.get(path);
+      if (e === undefined) return { kind: 'missing' as const, blob: null, content: null };
+      if (e.kind === 'tree') return { kind: 'dir' as const, blob: null, content: null };
+      if (e.kind === 'conflict')
+        return {
+          kind: 'conflict' as const,
+          blob: null,
+          content: null,
+          candidates: [...e.candidates],
+        };
+      return { kind: 'file' as const, blob: e.id, content: view.content(e.id) };
+    });
+  }
+
+  /** shadow.diff: the SWS's changes against its base, by path. */
+  diff(id: string): Promise<Change[]> {
+    return this.run(() => this.changes(this.sws(id)));
+  }
+
+  private changes(s: Sws): Change[] {
+    const base = listFiles(this.nodes, s.header.baseTree);
+    const out: Change[] = [];
+    for (const [path, e] of [...s.overlay].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const from = base.get(path) ?? null;
+      if (e.kind === 'conflict') out.push({ path, change: 'conflict', from, to: null });
+      else if (e.kind === 'deleted') {
+        if (from !== null) out.push({ path, change: 'deleted', from, to: null });
+      } else if (from === null) out.push({ path, change: 'added', from, to: e.id });
+      else if (from !== e.id) out.push({ path, change: 'modified', from, to: e.id });
+    }
+    return out;
+  }
+
+  /** shadow.status */
+  status(id: string): Promise<Record<string, CborValue>> {
+    return this.run(() => this.describe(this.sws(id)));
+  }
+
+  private describe(s: Sws): Record<string, CborValue> {
+    const h = s.header;
+    const conflicts = [...s.overlay]
+      .filter(([, e]) => e.kind === 'conflict')
+      .map(([p]) => p)
+      .sort();
+    return {
+      id: h.id,
+      state: s.state,
+      owner: h.owner,
+      delegates: [...h.delegates],
+      base_ref: h.baseRef,
+      base_node: h.baseNode,
+      patches: s.patches.size,
+      changed: s.overlay.size,
+      conflicts,
+      digest: s.digest(),
+      result:
+        s.result === undefined
+          ? null
+          : { snapshot: s.result.snapshot, rewrite: s.result.rewrite, ref: s.result.ref },
+    };
+  }
+
+  /** shadow.list: every SWS the kernel knows, by id. */
+  list(): Promise<Record<string, CborValue>[]> {
+    return this.run(() =>
+      [...this.swss.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((s) => this.describe(s)),
+    );
+  }
+
+  /** shadow.discard: idempotent; only the owner or a delegate. */
+  discard(id: string, agent: string): Promise<{ state: string }> {
+    return this.run((tx) => {
+      const s = this.sws(id);
+      if (!s.mayFinish(agentName(agent, 'agent')))
+        throw new AccessDeniedError(`only the owner or a delegate of SWS ${s.id} may discard it`, {
+          sws: s.id,
+        });
+      if (s.state === 'DISCARDED') return { state: s.state };
+      if (s.state !== 'ACTIVE')
+        throw new SwsStateError(`SWS ${s.id} is ${s.state}`, { sws: s.id, state: s.state });
+      tx.record(WalOp.SWS_DESTROY, encodeSwsDestroy(s.id, 'discarded'));
+      s.state = 'DISCARDED';
+      return { state: s.state };
+    });
+  }
+
+  private plan(
+    tx: Tx,
+    s: Sws,
+    agent: string,
+    message: string | undefined,
+  ): CollapsePlan & { head: NodeId } {
+    const head = tx.ref(s.header.baseRef)?.target;
+    if (head === undefined)
+      throw new SwsStateError(`branch ${s.header.baseRef} of SWS ${s.id} no longer exists`, {
+        sws: s.id,
+      });
+    return { ...planCollapse(this.nodes, s, head, agent, message ?? `collapse of ${s.id}`), head };
+  }
+
+  /**
+   * shadow.commit / collapse.commit: collapses the SWS into one snapshot (plus a rewrite node when
+   * its branch moved and a merge happened), then moves the branch in the same last record that
+   * marks the SWS COLLAPSED. On conflicts it fails with the list and leaves the SWS ACTIVE.
+   * Repeating a commit answers the first result.
+   */
+  commit(id: string, agent: string, message?: string): Promise<CommitResult> {
+    return this.run((tx, put) => {
+      const s = this.sws(id);
+      const who = agentName(agent, 'agent');
+      if (!s.mayFinish(who))
+        throw new AccessDeniedError(`only the owner or a delegate of SWS ${s.id} may commit it`, {
+          sws: s.id,
+        });
+      if (s.state === 'COLLAPSED' && s.result !== undefined) return { ...s.result, updated: false };
+      if (s.state !== 'ACTIVE')
+        throw new SwsStateError(`SWS ${s.id} is ${s.state}`, { sws: s.id, state: s.state });
+      if (message !== undefined && (typeof message !== 'string' || message.length > 64 * 1024)) {
+        throw new PatchInputError('message must be text of at most 64 KiB');
+      }
+      const plan = this.plan(tx, s, who, message);
+      if (plan.conflicts.length > 0) throw new CollapseConflictError(plan.conflicts);
+      put(plan.nodes);
+      tx.setRef(
+        { name: s.header.baseRef, kind: 'branch', target: plan.snapshot, expect: plan.head },
+        { sws: fromHex(s.id)!, rewrite: plan.rewrite },
+      );
+      s.state = 'COLLAPSED';
+      s.result = { snapshot: plan.snapshot, rewrite: plan.rewrite, ref: s.header.baseRef };
+      return { ...s.result, updated: true };
+    });
+  }
+
+  /** collapse.validate: the commit's answer as a dry run, writing nothing. */
+  validate(
+    id: string,
+    agent: string,
+  ): Promise<{ ok: boolean; merge: boolean; conflicts: Conflict[]; errors: string[] }> {
+    return this.run((tx) => {
+      const s = this.active(id);
+      const plan = this.plan(tx, s, agentName(agent, 'agent'), undefined);
+      const errors = s.mayFinish(agent)
+        ? []
+        : [`${agent} is neither owner nor delegate of SWS ${s.id}`];
+      return {
+        ok: plan.conflicts.length === 0 && errors.length === 0,
+        merge: plan.merged,
+        conflicts: plan.conflicts,
+        errors: [...errors, ...plan.conflicts.map((c) => `${c.path}: ${c.kind}`)],
+      };
+    });
+  }
+
+  /** Active SWS count and a digest of every SWS (for info and fsck). */
+  swsSummary(): { active: number; total: number; digest: string } {
+    const all = [...this.swss.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const d = all.map((s) => `${s.id}:${s.digest()}`).join('\n');
+    return {
+      active: all.filter((s) => s.state === 'ACTIVE').length,
+      total: all.length,
+      digest: blake3Hex(new TextEncoder().encode(d)),
+    };
+  }
+
+  /** Stops taking commands, waits for what was admitted, closes the store. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.store.close();
+  }
+}
+
+/** Rebuilds SWS state from the log, record by record (the same transitions as admission). */
+function replay(swss: Map<string, Sws>, rec: WalRecord): void {
+  switch (rec.op) {
+    case WalOp.SWS_CREATE: {
+      const h = decodeSwsCreate(rec.payload);
+      swss.set(h.id, new Sws(h));
+      return;
+    }
+    case WalOp.SWS_PATCH: {
+      const p = decodeSwsPatch(rec.payload);
+      const s = swss.get(p.sws);
+      if (s === undefined) throw new SwsNotFoundError(`SWS_PATCH for unknown SWS ${p.sws}`);
+      s.apply(p.patch, p.effects);
+      return;
+    }
+    case WalOp.SWS_DESTROY: {
+      const d = decodeSwsDestroy(rec.payload);
+      const s = swss.get(d.sws);
+      if (s === undefined) throw new SwsNotFoundError(`SWS_DESTROY for unknown SWS ${d.sws}`);
+      s.state = d.reason === 'discarded' ? 'DISCARDED' : 'INVALIDATED';
+      return;
+    }
+    case WalOp.SET_REF: {
+      const u = decodeRefUpdate(rec.payload);
+      if (u.link === undefined || u.target === null) return;
+      const id = Buffer.from(u.link.sws).toString('hex');
+      const s = swss.get(id);
+      if (s === undefined) throw new SwsNotFoundError(`collapse of unknown SWS ${id}`);
+      s.state = 'COLLAPSED';
+      s.result = { snapshot: u.target, rewrite: u.link.rewrite, ref: u.name };
+      return;
+    }
+    default:
+      return;
+  }
+}

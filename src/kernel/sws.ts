@@ -1,0 +1,183 @@
+import { blake3Hex, type CborValue, decode, encode, fromHex, toHex } from '../codec/index.js';
+import type { NodeId } from '../dag/index.js';
+
+/**
+ * A Shadow Working Set (DESIGN §4): an isolated overlay on one base snapshot. The overlay maps
+ * paths to what the SWS made of them; everything else reads through to the base tree.
+ */
+export type OverlayEntry =
+  /** `resolvedAt`: set by a `resolve` against that branch head; a collapse onto it takes this as is. */
+  | { readonly kind: 'blob'; readonly id: NodeId; readonly resolvedAt?: NodeId }
+  | { readonly kind: 'deleted' }
+  /** A path whose edits overlapped: `base` and the competing versions, until a `resolve`. */
+  | {
+      readonly kind: 'conflict';
+      readonly base: NodeId | null;
+      readonly candidates: readonly NodeId[];
+    };
+
+export type SwsState = 'ACTIVE' | 'COLLAPSED' | 'DISCARDED' | 'INVALIDATED';
+
+export interface SwsHeader {
+  /** 32 hex characters: 128 random bits, unguessable. */
+  readonly id: string;
+  readonly owner: string;
+  /** Agents the owner named at creation that may also commit or discard. */
+  readonly delegates: readonly string[];
+  readonly baseRef: string;
+  readonly baseNode: NodeId;
+  readonly baseTree: NodeId;
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+export interface CollapseResult {
+  readonly snapshot: NodeId;
+  readonly rewrite: NodeId | null;
+  readonly ref: string;
+}
+
+export class Sws {
+  readonly header: SwsHeader;
+  state: SwsState = 'ACTIVE';
+  readonly overlay = new Map<string, OverlayEntry>();
+  readonly patches = new Set<string>();
+  result: CollapseResult | undefined;
+
+  constructor(header: SwsHeader) {
+    this.header = header;
+  }
+
+  get id(): string {
+    return this.header.id;
+  }
+
+  /** Applies a patch's effects (from admission or from replay: the same code). */
+  apply(patch: string, effects: readonly (readonly [string, OverlayEntry])[]): void {
+    for (const [path, e] of effects) this.overlay.set(path, e);
+    this.patches.add(patch);
+  }
+
+  /** May `agent` commit or discard this SWS? */
+  mayFinish(agent: string): boolean {
+    return agent === this.header.owner || this.header.delegates.includes(agent);
+  }
+
+  /**
+   * A digest of everything that defines the SWS: header, state, overlay (by path) and the *set* of
+   * patches. Patches with disjoint footprints give one digest in any order.
+   */
+  digest(): string {
+    const overlay = [...this.overlay]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([p, e]) => [p, ...entryValue(e)]);
+    return blake3Hex(
+      encode({
+        id: fromHex(this.header.id)!,
+        base: fromHex(this.header.baseNode)!,
+        state: this.state,
+        overlay,
+        patches: [...this.patches].sort().map((p) => fromHex(p)!),
+      }),
+    );
+  }
+}
+
+function entryValue(e: OverlayEntry): CborValue[] {
+  switch (e.kind) {
+    case 'blob':
+      return e.resolvedAt === undefined
+        ? ['blob', fromHex(e.id)!]
+        : ['blob', fromHex(e.id)!, fromHex(e.resolvedAt)!];
+    case 'deleted':
+      return ['deleted'];
+    case 'conflict':
+      return [
+        'conflict',
+        e.base === null ? null : fromHex(e.base)!,
+        e.candidates.map((c) => fromHex(c)!),
+      ];
+  }
+}
+
+function entryFrom(v: readonly CborValue[]): OverlayEntry {
+  const kind = v[0];
+  if (kind === 'blob') {
+    const at = v[2] as Uint8Array | undefined;
+    return at === undefined
+      ? { kind, id: toHex(v[1] as Uint8Array) }
+      : { kind, id: toHex(v[1] as Uint8Array), resolvedAt: toHex(at) };
+  }
+  if (kind === 'deleted') return { kind };
+  if (kind === 'conflict') {
+    const base = v[1] as Uint8Array | null;
+    return {
+      kind,
+      base: base === null ? null : toHex(base),
+      candidates: (v[2] as Uint8Array[]).map(toHex),
+    };
+  }
+  throw new RangeError(`unknown overlay entry kind ${String(kind)}`);
+}
+
+// WAL payloads of the SWS ops (docs/INTERNALS.md §5)
+
+export function encodeSwsCreate(h: SwsHeader): Uint8Array {
+  return encode({
+    sws: fromHex(h.id)!,
+    owner: h.owner,
+    delegates: [...h.delegates],
+    base_ref: h.baseRef,
+    base_node: fromHex(h.baseNode)!,
+    base_tree: fromHex(h.baseTree)!,
+    meta: { ...h.meta },
+  });
+}
+
+export function decodeSwsCreate(b: Uint8Array): SwsHeader {
+  const v = decode(b) as Record<string, CborValue>;
+  return {
+    id: toHex(v.sws as Uint8Array),
+    owner: v.owner as string,
+    delegates: v.delegates as string[],
+    baseRef: v.base_ref as string,
+    baseNode: toHex(v.base_node as Uint8Array),
+    baseTree: toHex(v.base_tree as Uint8Array),
+    meta: v.meta as Record<string, string>,
+  };
+}
+
+export function encodeSwsPatch(
+  sws: string,
+  patch: string,
+  effects: readonly (readonly [string, OverlayEntry])[],
+): Uint8Array {
+  return encode({
+    sws: fromHex(sws)!,
+    patch: fromHex(patch)!,
+    effects: effects.map(([p, e]) => [p, ...entryValue(e)]),
+  });
+}
+
+export function decodeSwsPatch(b: Uint8Array): {
+  sws: string;
+  patch: string;
+  effects: [string, OverlayEntry][];
+} {
+  const v = decode(b) as Record<string, CborValue>;
+  return {
+    sws: toHex(v.sws as Uint8Array),
+    patch: toHex(v.patch as Uint8Array),
+    effects: (v.effects as CborValue[][]).map(([p, ...rest]) => [p as string, entryFrom(rest)]),
+  };
+}
+
+export type DestroyReason = 'discarded' | 'invalidated';
+
+export function encodeSwsDestroy(sws: string, reason: DestroyReason): Uint8Array {
+  return encode({ sws: fromHex(sws)!, reason });
+}
+
+export function decodeSwsDestroy(b: Uint8Array): { sws: string; reason: DestroyReason } {
+  const v = decode(b) as Record<string, CborValue>;
+  return { sws: toHex(v.sws as Uint8Array), reason: v.reason as DestroyReason };
+}
