@@ -309,6 +309,7 @@ export class Kernel {
       changed: s.overlay.size,
       conflicts,
       digest: s.digest(),
+      content_digest: s.contentDigest(),
       result:
         s.result === undefined
           ? null

@@ -67,12 +67,18 @@ export class Sws {
    * patches. Patches with disjoint footprints give one digest in any order.
    */
   digest(): string {
+    return blake3Hex(
+      encode({ id: fromHex(this.header.id)!, content: fromHex(this.contentDigest())! }),
+    );
+  }
+
+  /** As `digest`, without the SWS's own id: equal for two SWSs that hold the same work. */
+  contentDigest(): string {
     const overlay = [...this.overlay]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([p, e]) => [p, ...entryValue(e)]);
     return blake3Hex(
       encode({
-        id: fromHex(this.header.id)!,
         base: fromHex(this.header.baseNode)!,
         state: this.state,
         overlay,
