@@ -1,19 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { debuglog } from 'node:util';
 import type { CborValue } from '../codec/index.js';
-import { type Handler, RpcServer } from '../rpc/index.js';
-import { Store } from '../store/index.js';
+import { Kernel } from '../kernel/index.js';
+import { kernelOps, RpcServer } from '../rpc/index.js';
 import { JIT_VERSION, socketPath } from '../util/home.js';
 
 const debug = debuglog('jitd');
 
-/** Capabilities this kernel speaks (RFC-0014 names). */
-export const CAPABILITIES = ['jit.abi', 'jit.dag', 'jit.rpc', 'jit.wal', 'jit.refs'] as const;
-
 export interface Jitd {
   readonly home: string;
   readonly address: string;
-  readonly store: Store;
+  readonly kernel: Kernel;
   /** Stops serving, checkpoints, closes the log and releases the lock. Idempotent. */
   stop(): Promise<void>;
 }
@@ -26,8 +22,10 @@ export interface JitdOptions {
   readonly onProgress?: (offset: number, size: number) => void;
 }
 
-function info(store: Store, home: string): CborValue {
+function info(kernel: Kernel, home: string): CborValue {
+  const store = kernel.store;
   const reader = store.reader;
+  const sws = kernel.swsSummary();
   return {
     version: JIT_VERSION,
     home,
@@ -35,7 +33,8 @@ function info(store: Store, home: string): CborValue {
     dag_size: store.walBytes,
     head: store.getRef('main')?.target ?? null,
     refs: store.refs().length,
-    sws_active: 0,
+    sws_active: sws.active,
+    sws_total: sws.total,
     last_ts: store.lastTs,
     boot: {
       checkpoint: store.boot.checkpoint,
@@ -47,23 +46,12 @@ function info(store: Store, home: string): CborValue {
 
 /** Boots the kernel on `home` and serves RPC on `<home>/jitd.sock`. */
 export async function startJitd(opts: JitdOptions): Promise<Jitd> {
-  const store = await Store.open(opts.home, {
+  const kernel = await Kernel.open(opts.home, {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
-  const sessionId = randomUUID();
-  const handlers = new Map<string, Handler>([
-    [
-      'handshake',
-      () => ({
-        status: 'OK',
-        server_version: 0x0100,
-        capabilities: [...CAPABILITIES],
-        session_id: sessionId,
-      }),
-    ],
-    ['jit.info', () => info(store, opts.home)],
-  ]);
+  const store = kernel.store;
+  const handlers = kernelOps(kernel, () => info(kernel, opts.home));
   const server = new RpcServer(handlers);
   let tcp: RpcServer | undefined;
   try {
@@ -78,13 +66,13 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
     return {
       home: opts.home,
       address: tcpAddress ? `${address} and tcp://${tcpAddress}` : address,
-      store,
+      kernel,
       stop: () => {
         stopping ??= (async () => {
           await server.close();
           await tcp?.close();
           await store.checkpoint().catch((e: unknown) => debug('checkpoint at stop failed: %o', e));
-          await store.close();
+          await kernel.close();
         })();
         return stopping;
       },
@@ -92,7 +80,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   } catch (e) {
     await server.close();
     await tcp?.close();
-    await store.close();
+    await kernel.close();
     throw e;
   }
 }

@@ -73,7 +73,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`jitd: cannot start: ${msg}\n`);
     return 1;
   }
-  const s = jitd.store;
+  const s = jitd.kernel.store;
   if (args.values.json) {
     process.stdout.write(
       `${JSON.stringify({ listening: jitd.address, home, nodes: s.reader.size, boot: s.boot })}\n`,

@@ -73,6 +73,7 @@ export interface DagReader {
   subgraph(id: NodeId, limit?: number): { nodes: NodeId[]; edges: Edge[] };
   frontier(): NodeId[];
   digest(): string;
+  isAncestor(a: NodeId, b: NodeId): boolean;
 }
 
 const EMPTY: ReadonlyMap<NodeId, AdmittedNode> = new Map();
@@ -395,6 +396,26 @@ export class Dag implements DagReader {
     return { nodes, edges };
   }
 
+  /**
+   * Is `a` an ancestor of `b` (or `b` itself)? Walks back from `b` only through nodes whose
+   * lamport is above `a`'s, so the cost is the history between the two, not all of it.
+   */
+  isAncestor(a: NodeId, b: NodeId): boolean {
+    if (a === b) return true;
+    const floor = this.info(a).lamport;
+    const seen = new Set<NodeId>([b]);
+    const stack = [b];
+    while (stack.length > 0) {
+      for (const p of this.parents(stack.pop()!)) {
+        if (p === a) return true;
+        if (seen.has(p) || this.info(p).lamport <= floor) continue;
+        seen.add(p);
+        stack.push(p);
+      }
+    }
+    return false;
+  }
+
   /** The nodes nothing names as a parent, sorted by id. */
   frontier(): NodeId[] {
     const out: NodeId[] = [];
@@ -430,6 +451,7 @@ export class Dag implements DagReader {
       subgraph: (id: NodeId, limit?: number) => self.subgraph(id, limit),
       frontier: () => self.frontier(),
       digest: () => self.digest(),
+      isAncestor: (a: NodeId, b: NodeId) => self.isAncestor(a, b),
     });
   }
 }

@@ -5,7 +5,10 @@ import { describeValue } from '../errors/index.js';
 import {
   decodeRefUpdate,
   type OpenOptions,
+  type Ref,
+  RefConflictError,
   RefNotFoundError,
+  type RefUpdate,
   Store,
   type Tx,
 } from '../store/index.js';
@@ -405,6 +408,29 @@ export class Kernel {
         conflicts: plan.conflicts,
         errors: [...errors, ...plan.conflicts.map((c) => `${c.path}: ${c.kind}`)],
       };
+    });
+  }
+
+  /**
+   * ref.set / create_branch / create_tag / delete, with RFC-0010's rules on top of the store's:
+   * a branch moves only forward (the new target descends from the old) unless `force`.
+   */
+  setRef(u: RefUpdate & { force?: boolean }): Promise<Ref | null> {
+    return this.run((tx) => {
+      const cur = tx.ref(u.name);
+      if (u.target !== null && cur?.kind === 'branch' && u.kind === 'branch' && u.force !== true) {
+        if (
+          !this.store.reader.has(u.target) ||
+          !this.store.reader.isAncestor(cur.target, u.target)
+        ) {
+          throw new RefConflictError(
+            `moving ${u.name} to ${u.target} is not a fast-forward from ${cur.target}; pass force to rewind`,
+            { ref: u.name },
+          );
+        }
+      }
+      const { force: _force, ...update } = u;
+      return tx.setRef(update);
     });
   }
 

@@ -12,6 +12,7 @@ export {
   toWireError,
   type WireError,
 } from './errors.js';
+export { CAPABILITIES, kernelOps, nodeView } from './ops.js';
 export {
   decodeRequest,
   decodeResponse,

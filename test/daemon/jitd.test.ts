@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/output.js';
 import { storePaths } from '../../src/store/index.js';
@@ -13,7 +13,12 @@ const tmp = tmpDirs('jit-d-');
 
 const jitdBin = new URL('../../src/bin/jitd.js', import.meta.url).pathname;
 
-/** Starts the jitd binary on `home`; resolves once it prints where it listens. */
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const p of children) p.kill('SIGKILL');
+});
+
+/** Starts the jitd binary on `home`; resolves once it prints where it listens. Killed at the end. */
 function startJitd(home: string): Promise<{ p: ChildProcess; line: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [jitdBin, '--home', home], {
@@ -51,13 +56,13 @@ describe('jitd and jit - as a newcomer runs them', () => {
 
     const human = capture();
     assert.equal(await main(['info', '--home', home], human), 0);
-    assert.match(human.stdout, /nodes\s+1/);
+    assert.match(human.stdout, /nodes\s+3/); // root, the empty tree, the initial snapshot of main
 
     const json = capture();
     assert.equal(await main(['info', '--home', home, '--json'], json), 0);
     const info = JSON.parse(json.stdout) as Record<string, unknown>;
     assert.equal(info.ok, true);
-    assert.equal(info.node_count, 1);
+    assert.equal(info.node_count, 3);
 
     await assert.rejects(startJitd(home), /in use by process/);
 

@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import { type CborValue, isHashHex } from '../codec/index.js';
+import type { JitNode, NodeId } from '../dag/index.js';
+import { describeValue } from '../errors/index.js';
+import type { Kernel } from '../kernel/index.js';
+import { RefNotFoundError } from '../store/index.js';
+import { BadRequestError } from './errors.js';
+import type { Handler } from './server.js';
+
+/** Capabilities this kernel speaks (RFC-0014 names). */
+export const CAPABILITIES = [
+  'jit.abi',
+  'jit.commit',
+  'jit.dag',
+  'jit.refs',
+  'jit.rpc',
+  'jit.sws',
+  'jit.wal',
+] as const;
+
+type M = Record<string, CborValue>;
+
+function map(p: CborValue): M {
+  if (p === null || typeof p !== 'object' || Array.isArray(p) || p instanceof Uint8Array) {
+    throw new BadRequestError('the payload must be a map');
+  }
+  return p as M;
+}
+
+function str(m: M, key: string, optional = false): string | undefined {
+  const v = m[key];
+  if (v === undefined && optional) return undefined;
+  if (typeof v !== 'string' || v.length === 0)
+    throw new BadRequestError(`payload.${key} must be a non-empty string, not ${describeValue(v)}`);
+  return v;
+}
+
+function need(m: M, key: string): string {
+  return str(m, key)!;
+}
+
+function nodeIdOf(m: M, key: string): NodeId {
+  const v = m[key];
+  if (!isHashHex(v))
+    throw new BadRequestError(
+      `payload.${key} must be a NodeID (64 lowercase hex), not ${describeValue(v)}`,
+    );
+  return v;
+}
+
+function uintOf(m: M, key: string): number | undefined {
+  const v = m[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw new BadRequestError(`payload.${key} must be a non-negative integer`);
+  return v;
+}
+
+/** A node as the RPC shows it: ids in hex, payload as stored. */
+export function nodeView(id: NodeId, n: JitNode): CborValue {
+  return { id, type: n.type, parents: [...n.parents], lamport: n.meta.lamport, payload: n.payload };
+}
+
+/**
+ * The RFC-0007 operations over a kernel. Every payload is a map; ids travel as hex text, file
+ * content as byte strings, a patch in its canonical CBOR form. The `agent` of commit and discard
+ * is the caller's word until connections are bound to keys (the identity issue).
+ */
+export function kernelOps(kernel: Kernel, info: () => CborValue): Map<string, Handler> {
+  const sessionId = randomUUID();
+  const dag = (): typeof kernel.store.reader => kernel.store.reader;
+  const node = (id: NodeId): JitNode => dag().get(id);
+  const ops: [string, Handler][] = [
+    [
+      'handshake',
+      () => ({
+        status: 'OK',
+        server_version: 0x0100,
+        capabilities: [...CAPABILITIES],
+        session_id: sessionId,
+      }),
+    ],
+    ['jit.info', () => info()],
+    [
+      'shadow.create',
+      async (p) => {
+        const m = map(p);
+        const delegates = m.delegates ?? [];
+        if (!Array.isArray(delegates))
+          throw new BadRequestError('payload.delegates must be an array of agent ids');
+        const meta = m.meta ?? {};
+        return kernel.create({
+          ref: str(m, 'ref', true) ?? 'main',
+          owner: need(m, 'owner'),
+          delegates: delegates as string[],
+          meta: map(meta) as Record<string, string>,
+        });
+      },
+    ],
+    ['shadow.apply_patch', (p) => kernel.applyPatch(need(map(p), 'id'), map(p).patch)],
+    [
+      'shadow.read',
+      (p) => kernel.read(need(map(p), 'id'), need(map(p), 'path')) as Promise<CborValue>,
+    ],
+    [
+      'shadow.diff',
+      async (p) => ({ changes: (await kernel.diff(need(map(p), 'id'))) as unknown as CborValue }),
+    ],
+    ['shadow.status', (p) => kernel.status(need(map(p), 'id'))],
+    ['shadow.list', async () => ({ sws: await kernel.list() })],
+    ['shadow.discard', (p) => kernel.discard(need(map(p), 'id'), need(map(p), 'agent'))],
+    [
+      'shadow.commit',
+      async (p) => {
+        const m = map(p);
+        return (await kernel.commit(
+          need(m, 'id'),
+          need(m, 'agent'),
+          str(m, 'message', true),
+        )) as unknown as CborValue;
+      },
+    ],
+    [
+      'collapse.validate',
+      async (p) =>
+        (await kernel.validate(need(map(p), 'id'), need(map(p), 'agent'))) as unknown as CborValue,
+    ],
+    [
+      'ref.get',
+      (p) => {
+        const name = need(map(p), 'name');
+        const r = kernel.store.getRef(name);
+        if (r === undefined)
+          throw new RefNotFoundError(`no ref named ${describeValue(name)}`, { ref: name });
+        return { ...r };
+      },
+    ],
+    ['ref.list', () => ({ refs: kernel.store.refs().map((r) => ({ ...r })) })],
+    [
+      'ref.set',
+      async (p) => {
+        const m = map(p);
+        const expect =
+          m.expect === undefined
+            ? {}
+            : { expect: m.expect === null ? null : nodeIdOf(m, 'expect') };
+        const r = await kernel.setRef({
+          name: need(m, 'name'),
+          kind: 'branch',
+          target: nodeIdOf(m, 'target'),
+          ...expect,
+          force: m.force === true,
+        });
+        return { ref: r === null ? null : { ...r } };
+      },
+    ],
+    [
+      'ref.create_branch',
+      async (p) => {
+        const m = map(p);
+        const r = await kernel.setRef({
+          name: need(m, 'name'),
+          kind: 'branch',
+          target: nodeIdOf(m, 'target'),
+          expect: null,
+        });
+        return { ref: r === null ? null : { ...r } };
+      },
+    ],
+    [
+      'ref.create_tag',
+      async (p) => {
+        const m = map(p);
+        const r = await kernel.setRef({
+          name: need(m, 'name'),
+          kind: 'tag',
+          target: nodeIdOf(m, 'target'),
+        });
+        return { ref: r === null ? null : { ...r } };
+      },
+    ],
+    [
+      'ref.delete',
+      async (p) => {
+        const name = need(map(p), 'name');
+        await kernel.setRef({
+          name,
+          kind: kernel.store.getRef(name)?.kind ?? 'branch',
+          target: null,
+        });
+        return { deleted: name };
+      },
+    ],
+    ['dag.get_node', (p) => nodeView(nodeIdOf(map(p), 'id'), node(nodeIdOf(map(p), 'id')))],
+    ['dag.get_parents', (p) => ({ parents: [...dag().parents(nodeIdOf(map(p), 'id'))] })],
+    [
+      'dag.lineage',
+      (p) => {
+        const m = map(p);
+        return { ancestors: dag().lineage(nodeIdOf(m, 'id'), uintOf(m, 'depth')) };
+      },
+    ],
+    [
+      'dag.subgraph',
+      (p) => {
+        const m = map(p);
+        const g = dag().subgraph(nodeIdOf(m, 'root'), uintOf(m, 'limit'));
+        return { nodes: g.nodes, edges: g.edges.map((e) => ({ ...e })) };
+      },
+    ],
+  ];
+  const table = new Map<string, Handler>(ops);
+  table.set('collapse.commit', table.get('shadow.commit')!);
+  return table;
+}
