@@ -1,8 +1,13 @@
 import { parseArgs } from 'node:util';
 import { resolveHome } from '../util/home.js';
 import { Exit } from './exit-codes.js';
+import { LOG_HELP, log, SHOW_HELP, show } from './history.js';
 import { INFO_HELP, info } from './info.js';
+import { INIT_HELP, init } from './init.js';
 import { type Io, processIo, reportError } from './output.js';
+import { REF_HELP, refs } from './refs.js';
+import { SWS_HELP, sws } from './sws.js';
+import { CHECKOUT_HELP, checkout, IMPORT_HELP, importDir } from './tree-io.js';
 import { WAL_HELP, walRepair, walVerify } from './wal.js';
 
 export const HELP = `jit — the JIT command line
@@ -10,13 +15,22 @@ export const HELP = `jit — the JIT command line
 Usage: jit <command> [options]
 
 Commands:
-  info          what the running kernel holds (needs jitd)
-  wal verify    check every record of the write-ahead log
-  wal repair    salvage a log that does not boot (stop jitd first)
-  help          this text
+  init                    make a data directory (main on an empty snapshot)
+  info                    what the running kernel holds
+  import DIR              a directory becomes a snapshot on a branch
+  checkout REF DIR        a snapshot becomes a directory
+  sws create|list|status|read|diff|patch|commit|discard   shadow working sets
+  log [REF]               the history of a branch
+  show NODE|REF           one node
+  ref list|branch|tag|set|delete                          branches and tags
+  wal verify|repair       check or salvage the write-ahead log (repair: stop jitd first)
+  help                    this text
+
+All but init and wal talk to a running jitd (npm start).
 
 Common options:
   --home DIR    data directory (default: $JIT_HOME, else ./.jit)
+  --agent NAME  who you act as (default: $JIT_AGENT, else your login name)
   --json        machine-readable output on stdout
   -h, --help    help for a command
 
@@ -28,7 +42,27 @@ const OPTIONS = {
   home: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  agent: { type: 'string' },
+  ref: { type: 'string' },
+  delegate: { type: 'string', multiple: true },
+  message: { type: 'string', short: 'm' },
+  force: { type: 'boolean' },
+  limit: { type: 'string' },
 } as const;
+
+function pick(v: ReturnType<typeof parse>['values']): {
+  ref?: string;
+  agent?: string;
+  delegate?: string[];
+  message?: string;
+} {
+  return {
+    ...(v.ref !== undefined ? { ref: v.ref } : {}),
+    ...(v.agent !== undefined ? { agent: v.agent } : {}),
+    ...(v.delegate !== undefined ? { delegate: v.delegate } : {}),
+    ...(v.message !== undefined ? { message: v.message } : {}),
+  };
+}
 
 function parse(argv: readonly string[]) {
   return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -47,7 +81,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   const [cmd, sub, ...rest] = positionals;
   const json = values.json === true;
   const home = resolveHome(values.home);
-  const show = (text: string): number => {
+  const help = (text: string): number => {
     io.out(text);
     return Exit.OK;
   };
@@ -59,13 +93,51 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     switch (cmd) {
       case undefined:
       case 'help':
-        return show(HELP);
+        return help(HELP);
+      case 'init':
+        if (values.help) return help(INIT_HELP);
+        if (sub !== undefined) return usage(INIT_HELP);
+        return await init(io, home, json);
+      case 'import':
+        if (values.help) return help(IMPORT_HELP);
+        if (sub === undefined || rest.length > 0) return usage(IMPORT_HELP);
+        return await importDir(
+          io,
+          home,
+          json,
+          sub,
+          values.ref ?? 'main',
+          values.message,
+          values.agent,
+        );
+      case 'checkout':
+        if (values.help) return help(CHECKOUT_HELP);
+        if (sub === undefined || rest.length !== 1) return usage(CHECKOUT_HELP);
+        return await checkout(io, home, json, sub, rest[0]!);
+      case 'sws':
+        if (values.help) return help(SWS_HELP);
+        return await sws(io, home, json, { sub, args: rest, ...pick(values) }, usage);
+      case 'ref':
+        if (values.help) return help(REF_HELP);
+        return await refs(io, home, json, sub, rest, values.force === true, usage);
+      case 'log': {
+        if (values.help) return help(LOG_HELP);
+        if (rest.length > 0) return usage(LOG_HELP);
+        const limit = values.limit === undefined ? 50 : Number(values.limit);
+        if (!Number.isInteger(limit) || limit < 1)
+          return usage(`--limit takes a positive number\n\n${LOG_HELP}`);
+        return await log(io, home, json, sub, limit);
+      }
+      case 'show':
+        if (values.help) return help(SHOW_HELP);
+        if (sub === undefined || rest.length > 0) return usage(SHOW_HELP);
+        return await show(io, home, json, sub);
       case 'info':
-        if (values.help) return show(INFO_HELP);
+        if (values.help) return help(INFO_HELP);
         if (sub !== undefined) return usage(`jit info takes no arguments\n\n${INFO_HELP}`);
         return await info(io, home, json);
       case 'wal':
-        if (values.help) return show(WAL_HELP);
+        if (values.help) return help(WAL_HELP);
         if (sub === undefined) return usage(WAL_HELP);
         if (rest.length > 0) return usage(`unexpected arguments: ${rest.join(' ')}\n\n${WAL_HELP}`);
         if (sub === 'verify') return await walVerify(io, home, json);

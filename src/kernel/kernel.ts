@@ -271,6 +271,19 @@ export class Kernel {
     });
   }
 
+  /** shadow.files: every file in the SWS's view, path → blob id, in path order. */
+  files(id: string): Promise<Map<string, NodeId>> {
+    return this.run(() => {
+      const s = this.sws(id);
+      const out = listFiles(this.nodes, s.header.baseTree);
+      for (const [path, e] of s.overlay) {
+        if (e.kind === 'blob') out.set(path, e.id);
+        else out.delete(path);
+      }
+      return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
+    });
+  }
+
   /** shadow.diff: the SWS's changes against its base, by path. */
   diff(id: string): Promise<Change[]> {
     return this.run(() => this.changes(this.sws(id)));

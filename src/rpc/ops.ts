@@ -103,6 +103,10 @@ export function kernelOps(kernel: Kernel, info: () => CborValue): Map<string, Ha
       (p) => kernel.read(need(map(p), 'id'), need(map(p), 'path')) as Promise<CborValue>,
     ],
     [
+      'shadow.files',
+      async (p) => ({ files: Object.fromEntries(await kernel.files(need(map(p), 'id'))) }),
+    ],
+    [
       'shadow.diff',
       async (p) => ({ changes: (await kernel.diff(need(map(p), 'id'))) as unknown as CborValue }),
     ],

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/output.js';
+import { startJitd as startInProcess } from '../../src/daemon/jitd.js';
 import { storePaths } from '../../src/store/index.js';
 
 import { tmpDirs } from '../helpers/tmp.js';
@@ -31,6 +33,10 @@ function startJitd(home: string): Promise<{ p: ChildProcess; line: string }> {
     createInterface({ input: p.stdout! }).once('line', (line) => resolve({ p, line }));
     p.once('exit', (code) => reject(new Error(`jitd exited ${code}: ${err}`)));
   });
+}
+
+function pickKeys(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]]));
 }
 
 function capture(): Io & { stdout: string; stderr: string } {
@@ -114,13 +120,87 @@ describe('jitd and jit - as a newcomer runs them', () => {
   });
 
   it('every command has --help; bad usage exits 2', async () => {
-    for (const args of [['help'], ['info', '--help'], ['wal', '--help']]) {
+    for (const args of [
+      ['help'],
+      ['info', '--help'],
+      ['wal', '--help'],
+      ['init', '--help'],
+      ['import', '--help'],
+      ['checkout', '--help'],
+      ['sws', '--help'],
+      ['log', '--help'],
+      ['show', '--help'],
+      ['ref', '--help'],
+    ]) {
       const io = capture();
       assert.equal(await main(args, io), 0, args.join(' '));
       assert.match(io.stdout, /Usage:\s+jit/);
     }
-    for (const args of [['nope'], ['wal'], ['wal', 'nope'], ['info', 'extra'], ['--bogus']]) {
+    for (const args of [
+      ['nope'],
+      ['wal'],
+      ['wal', 'nope'],
+      ['info', 'extra'],
+      ['--bogus'],
+      ['sws'],
+      ['sws', 'status'],
+      ['ref', 'tag', 'x'],
+      ['import'],
+      ['checkout', 'main'],
+      ['log', 'a', 'b'],
+      ['log', '--limit', '0'],
+    ]) {
       assert.equal(await main(args, capture()), 2, args.join(' '));
+    }
+  });
+
+  it('import and checkout round-trip a directory; re-import writes only what changed', async () => {
+    const home = await tmp();
+    const src = await tmp();
+    await mkdir(join(src, 'a', 'b'), { recursive: true });
+    await writeFile(join(src, 'top.txt'), 'top\n');
+    await writeFile(join(src, 'a', 'b', 'deep.bin'), new Uint8Array([0, 1, 2, 255]));
+    await writeFile(join(src, 'gone.txt'), 'soon gone');
+    const jitd = await startInProcess({ home });
+    try {
+      const first = capture();
+      assert.equal(
+        await main(['import', src, '--home', home, '--json', '--agent', 'importer'], first),
+        0,
+        first.stderr,
+      );
+      assert.deepEqual(pickKeys(JSON.parse(first.stdout), ['files', 'put', 'deleted']), {
+        files: 3,
+        put: 3,
+        deleted: 0,
+      });
+      const same = capture();
+      assert.equal(await main(['import', src, '--home', home, '--json'], same), 0);
+      assert.equal(JSON.parse(same.stdout).unchanged, true);
+      await rm(join(src, 'gone.txt'));
+      await writeFile(join(src, 'top.txt'), 'top, changed\n');
+      const again = capture();
+      assert.equal(await main(['import', src, '--home', home, '--json'], again), 0);
+      assert.deepEqual(pickKeys(JSON.parse(again.stdout), ['files', 'put', 'deleted']), {
+        files: 2,
+        put: 1,
+        deleted: 1,
+      });
+      const out = join(await tmp(), 'out');
+      assert.equal(await main(['checkout', 'main', out, '--home', home], capture()), 0);
+      assert.equal(await readFile(join(out, 'top.txt'), 'utf8'), 'top, changed\n');
+      assert.deepEqual([...(await readFile(join(out, 'a', 'b', 'deep.bin')))], [0, 1, 2, 255]);
+      await assert.rejects(readFile(join(out, 'gone.txt')));
+      assert.equal(
+        await main(['checkout', 'main', out, '--home', home], capture()),
+        2,
+        'a non-empty target is refused',
+      );
+      const log = capture();
+      assert.equal(await main(['log', '--home', home, '--json'], log), 0);
+      assert.equal((JSON.parse(log.stdout) as { log: unknown[] }).log.length, 3);
+    } finally {
+      await jitd.stop();
     }
   });
 });
