@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolveHome } from '../util/home.js';
 import { Exit } from './exit-codes.js';
+import { FSCK_HELP, fsck } from './fsck.js';
 import { LOG_HELP, log, SHOW_HELP, show } from './history.js';
 import { INFO_HELP, info } from './info.js';
 import { INIT_HELP, init } from './init.js';
@@ -23,10 +24,11 @@ Commands:
   log [REF]               the history of a branch
   show NODE|REF           one node
   ref list|branch|tag|set|delete                          branches and tags
+  fsck                    log checksums, invariants, replay equality
   wal verify|repair       check or salvage the write-ahead log (repair: stop jitd first)
   help                    this text
 
-All but init and wal talk to a running jitd (npm start).
+All but init, fsck and wal talk to a running jitd (npm start); fsck uses it when it is up.
 
 Common options:
   --home DIR    data directory (default: $JIT_HOME, else ./.jit)
@@ -132,6 +134,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         if (values.help) return help(SHOW_HELP);
         if (sub === undefined || rest.length > 0) return usage(SHOW_HELP);
         return await show(io, home, json, sub);
+      case 'fsck':
+        if (values.help) return help(FSCK_HELP);
+        if (sub !== undefined) return usage(FSCK_HELP);
+        return await fsck(io, home, json);
       case 'info':
         if (values.help) return help(INFO_HELP);
         if (sub !== undefined) return usage(`jit info takes no arguments\n\n${INFO_HELP}`);

@@ -12,7 +12,13 @@ export {
   SwsNotFoundError,
   SwsStateError,
 } from './errors.js';
-export { type Change, type CommitResult, type CreateRequest, Kernel } from './kernel.js';
+export {
+  type Change,
+  type CommitResult,
+  type CreateRequest,
+  type FsckReport,
+  Kernel,
+} from './kernel.js';
 export { applyHunks, diffLines, fromLines, type Hunk, merge3, toLines } from './lines.js';
 export {
   decodePatch,

@@ -187,3 +187,52 @@ export function decodeSwsDestroy(b: Uint8Array): { sws: string; reason: DestroyR
   const v = decode(b) as Record<string, CborValue>;
   return { sws: toHex(v.sws as Uint8Array), reason: v.reason as DestroyReason };
 }
+
+/** The whole SWS table, for a checkpoint: canonical CBOR, SWSs sorted by id. */
+export function encodeSwsTable(swss: ReadonlyMap<string, Sws>): Uint8Array {
+  const all = [...swss.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  return encode(
+    all.map((s): CborValue => {
+      const overlay = [...s.overlay]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([p, e]) => [p, ...entryValue(e)]);
+      const r = s.result;
+      return {
+        create: encodeSwsCreate(s.header),
+        state: s.state,
+        overlay,
+        patches: [...s.patches].sort().map((p) => fromHex(p)!),
+        result:
+          r === undefined
+            ? null
+            : {
+                snapshot: fromHex(r.snapshot)!,
+                rewrite: r.rewrite === null ? null : fromHex(r.rewrite)!,
+                ref: r.ref,
+              },
+      };
+    }),
+  );
+}
+
+export function decodeSwsTable(b: Uint8Array): Map<string, Sws> {
+  const out = new Map<string, Sws>();
+  for (const v of decode(b) as Record<string, CborValue>[]) {
+    const s = new Sws(decodeSwsCreate(v.create as Uint8Array));
+    s.state = v.state as SwsState;
+    for (const [p, ...rest] of v.overlay as CborValue[][])
+      s.overlay.set(p as string, entryFrom(rest));
+    for (const p of v.patches as Uint8Array[]) s.patches.add(toHex(p));
+    const r = v.result as Record<string, CborValue> | null;
+    if (r !== null) {
+      const rw = r.rewrite as Uint8Array | null;
+      s.result = {
+        snapshot: toHex(r.snapshot as Uint8Array),
+        rewrite: rw === null ? null : toHex(rw),
+        ref: r.ref as string,
+      };
+    }
+    out.set(s.id, s);
+  }
+  return out;
+}

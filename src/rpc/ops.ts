@@ -81,6 +81,7 @@ export function kernelOps(kernel: Kernel, info: () => CborValue): Map<string, Ha
       }),
     ],
     ['jit.info', () => info()],
+    ['jit.fsck', async () => (await kernel.fsck()) as unknown as CborValue],
     [
       'shadow.create',
       async (p) => {

@@ -16,7 +16,7 @@ import type { Ref } from './refs.js';
 
 /**
  * A checkpoint lets boot skip replaying the log up to `walOffset`: the node index and the refs as
- * they were there. File: canonical CBOR `{v, wal_offset, last_ts, last_sum, index, refs}` then its
+ * they were there. File: canonical CBOR `{v, wal_offset, last_ts, last_sum, index, refs, ext}` then its
  * BLAKE3-256. `last_sum` is the checksum of the record that ends at `wal_offset`, so a checkpoint
  * that belongs to another log is noticed and ignored. A checkpoint is a cache: losing it costs a
  * full replay, never data.
@@ -27,9 +27,12 @@ export interface Checkpoint {
   readonly lastSum: Uint8Array;
   readonly index: NodeIndex;
   readonly refs: readonly Ref[];
+  /** State of the layers above the store (the kernel's working sets), opaque here. */
+  readonly ext: Uint8Array | null;
 }
 
-export const CHECKPOINT_VERSION = 1;
+/** v2 added `ext`. A checkpoint of another version is ignored (a full replay), never misread. */
+export const CHECKPOINT_VERSION = 2;
 
 export async function writeCheckpoint(path: string, c: Checkpoint): Promise<Uint8Array> {
   const refs = [...c.refs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -40,6 +43,7 @@ export async function writeCheckpoint(path: string, c: Checkpoint): Promise<Uint
     last_sum: c.lastSum,
     index: c.index.dump(),
     refs: refs.map((r) => [r.name, r.kind, fromHex(r.target)!]),
+    ext: c.ext,
   });
   const sum = blake3(body);
   const tmp = `${path}.tmp`;
@@ -83,6 +87,7 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | string>
       lastSum: v.last_sum as Uint8Array,
       index: NodeIndex.load(v.index as Uint8Array),
       refs,
+      ext: (v.ext ?? null) as Uint8Array | null,
     };
   } catch (e) {
     return `checkpoint does not decode: ${(e as Error).message}`;

@@ -23,5 +23,13 @@ export {
   type RefUpdate,
 } from './refs.js';
 export { repairStore, type StoreRepairResult } from './repair.js';
-export { type BootStats, type OpenOptions, Store, storePaths, type Tx } from './store.js';
+export { type ReadOnlyReplay, replayReadOnly } from './replay.js';
+export {
+  type BootStats,
+  type OpenOptions,
+  Store,
+  storeDigest,
+  storePaths,
+  type Tx,
+} from './store.js';
 export { WalNodeSource } from './wal-source.js';

@@ -75,6 +75,11 @@ export interface OpenOptions {
    * SYNC_EVENT for the layers that own them, SET_REF so a collapse's commit marker is seen.
    */
   readonly onRecord?: (record: WalRecord) => void;
+  /**
+   * Called with the `ext` of the checkpoint boot starts from (before the records after it are
+   * replayed), or with null when boot replays from the start.
+   */
+  readonly onCheckpoint?: (ext: Uint8Array | null) => void;
 }
 
 /** Paths inside a data directory. */
@@ -104,6 +109,8 @@ export class Store {
   private readonly admittedNodes = new Map<NodeId, AdmittedNode & { count: number }>();
   private readonly admittedRefs = new Map<string, { ref: Ref | null; count: number }>();
   private failure: Error | undefined;
+  /** Provides the `ext` of each checkpoint: the state of the layers above, set by them. */
+  checkpointExtension: (() => Uint8Array) | undefined;
   /** Resolves once everything admitted so far is durable (never rejects). */
   private tail: Promise<void> = Promise.resolve();
   private closed = false;
@@ -133,7 +140,7 @@ export class Store {
     const release = await lockDir(paths.lock);
     try {
       const cp = await readCheckpoint(paths.checkpoint);
-      let checkpoint = typeof cp === 'string' ? cp : 'used';
+      let checkpoint = typeof cp !== 'string' ? 'used' : cp === 'none' ? 'none' : `ignored: ${cp}`;
       let from = 0;
       let fromTs = 0;
       let index = new NodeIndex();
@@ -145,10 +152,12 @@ export class Store {
           fromTs = cp.lastTs;
           index = cp.index;
           for (const r of cp.refs) refs.set(r.name, r);
+          opts.onCheckpoint?.(cp.ext);
         } else {
           checkpoint = `ignored: ${why}`;
         }
       }
+      if (from === 0) opts.onCheckpoint?.(null);
       // the source reads the log file, so it must exist before the source opens it
       await (await open(paths.wal, 'a')).close();
       const source = new WalNodeSource(paths.wal);
@@ -210,6 +219,11 @@ export class Store {
   /** Durable size of the log in bytes. */
   get walBytes(): number {
     return this.writer.end;
+  }
+
+  /** True when nothing admitted is still waiting for its sync. */
+  get idle(): boolean {
+    return this.writer.idle;
   }
 
   /** The last logical timestamp the log assigned. */
@@ -383,8 +397,7 @@ export class Store {
 
   /** A digest of DAG and refs: equal exactly when two stores hold the same truth. */
   digest(): string {
-    const refs = this.refs().map((r) => [r.name, r.kind, r.target]);
-    return blake3Hex(encode({ dag: this.dag.digest(), refs }));
+    return storeDigest(this.dag, this.refTable);
   }
 
   /**
@@ -393,7 +406,10 @@ export class Store {
    */
   async checkpoint(opts: { signal?: AbortSignal } = {}): Promise<{ walOffset: number }> {
     this.usable(opts.signal);
-    await this.writer.flush();
+    // everything below is taken in one synchronous step at a quiet point, so the index, the refs
+    // and the upper layers' state (ext) all describe the log up to walOffset exactly
+    do await this.writer.flush();
+    while (!this.writer.idle);
     const walOffset = this.writer.end;
     const lastSum =
       walOffset === 0 ? new Uint8Array(0) : this.source.read(walOffset - HASH_BYTES, HASH_BYTES);
@@ -403,6 +419,7 @@ export class Store {
       lastSum,
       index: this.dag.index,
       refs: this.refs(),
+      ext: this.checkpointExtension?.() ?? null,
     });
     await this.writer.append([
       { op: WalOp.CHECKPOINT, payload: encode({ wal_offset: walOffset, sum }) },
@@ -445,7 +462,7 @@ async function checkpointMismatch(
 }
 
 /** Applies one verified record to the DAG and refs, with the same checks as a live write. */
-function applyRecord(
+export function applyRecord(
   dag: Dag,
   refs: Map<string, Ref>,
   rec: WalRecord,
@@ -471,4 +488,14 @@ function applyRecord(
     default:
       foreign?.(rec);
   }
+}
+
+/** The digest of a DAG and its refs: equal exactly when two stores hold the same truth. */
+export function storeDigest(dag: DagReader, refs: ReadonlyMap<string, Ref>): string {
+  const sorted = [...refs.values()].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+  return blake3Hex(
+    encode({ dag: dag.digest(), refs: sorted.map((r) => [r.name, r.kind, r.target]) }),
+  );
 }

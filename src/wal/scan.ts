@@ -31,6 +31,8 @@ export interface ScanOptions {
   readonly onProgress?: (offset: number, size: number) => void;
   readonly signal?: AbortSignal;
   readonly chunkBytes?: number;
+  /** Read only up to this offset (a record boundary), as if the file ended there. */
+  readonly to?: number;
 }
 
 /**
@@ -41,7 +43,8 @@ export interface ScanOptions {
 export async function scanLog(path: string, opts: ScanOptions = {}): Promise<ScanResult> {
   const fh = await open(path, 'r');
   try {
-    const size = (await fh.stat()).size;
+    const actual = (await fh.stat()).size;
+    const size = opts.to === undefined ? actual : Math.min(actual, opts.to);
     const chunk = opts.chunkBytes ?? 8 * 1024 * 1024;
     let buf = new Uint8Array(0);
     let base = opts.from ?? 0; // file offset of buf[0]

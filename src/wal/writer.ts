@@ -62,6 +62,11 @@ export class WalWriter {
     return this.ts;
   }
 
+  /** True when every admitted record is durable. */
+  get idle(): boolean {
+    return this.reservedEnd === this.durableEnd;
+  }
+
   /**
    * Admits `entries` as consecutive records and resolves once they are durable. A `signal` that is
    * already aborted refuses the call; once admitted, records are written whatever happens to the

@@ -55,7 +55,7 @@ describe('format - golden fixtures', () => {
     const wal = await readFile(storePaths(dir).wal);
     const cp = await readFile(storePaths(dir).checkpoint);
     const walFile = join(fixtures, 'wal', 'log-v1.wal');
-    const cpFile = join(fixtures, 'wal', 'checkpoint-v1.cbor');
+    const cpFile = join(fixtures, 'wal', 'checkpoint-v2.cbor');
     const digestFile = join(fixtures, 'wal', 'digest-v1.txt');
     if (write) {
       await mkdir(join(fixtures, 'wal'), { recursive: true });
@@ -79,5 +79,19 @@ describe('format - golden fixtures', () => {
       assert.deepEqual(booted.refs(), refs);
       await booted.close();
     }
+  });
+
+  it('compatibility: a log written with checkpoint v1 still boots; the v1 checkpoint is ignored, never misread', async () => {
+    const d = await tmp();
+    await mkdir(join(d, 'wal'));
+    await copyFile(join(fixtures, 'compat', 'log-with-checkpoint-v1.wal'), storePaths(d).wal);
+    await copyFile(join(fixtures, 'compat', 'checkpoint-v1.cbor'), storePaths(d).checkpoint);
+    const s = await Store.open(d);
+    assert.equal(s.boot.checkpoint, 'ignored: checkpoint version 1 is not 2');
+    assert.equal(
+      s.digest(),
+      (await readFile(join(fixtures, 'compat', 'digest.txt'), 'utf8')).trim(),
+    );
+    await s.close();
   });
 });
