@@ -104,6 +104,7 @@ export class FrameReader {
   private pending: Uint8Array = new Uint8Array(0);
   private consumed = 0;
   private failure: Error | undefined;
+  private beforeFailure: Frame[] = [];
   private readonly maxPayload: number;
 
   constructor(maxPayload = DEFAULT_MAX_FRAME_PAYLOAD) {
@@ -113,6 +114,13 @@ export class FrameReader {
   /** Bytes received but not yet part of a complete frame. */
   get buffered(): number {
     return this.pending.length;
+  }
+
+  /** The frames that verified in the chunk whose push threw, before the bad one. */
+  completed(): Frame[] {
+    const f = this.beforeFailure;
+    this.beforeFailure = [];
+    return f;
   }
 
   push(chunk: Uint8Array): Frame[] {
@@ -135,6 +143,7 @@ export class FrameReader {
       }
     } catch (e) {
       this.failure = e as Error;
+      this.beforeFailure = frames;
       throw e;
     }
     this.consumed += at;

@@ -1,6 +1,6 @@
 import { unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { type CborValue, FrameReader } from '../codec/index.js';
+import { type CborValue, FrameError, FrameReader } from '../codec/index.js';
 import { InvalidOpError, toWireError } from './errors.js';
 import { decodeRequest, encodeResponseFrame } from './protocol.js';
 
@@ -30,7 +30,8 @@ export class RpcServer {
 
   constructor(handlers: ReadonlyMap<string, Handler>) {
     this.handlers = handlers;
-    this.server = createServer((s) => this.accept(s));
+    // half-open: a client may send its requests and end its side; it still gets every answer
+    this.server = createServer({ allowHalfOpen: true }, (s) => this.accept(s));
   }
 
   /** Listens on a Unix socket path or a loopback TCP port (0: any); resolves with the address. */
@@ -53,17 +54,39 @@ export class RpcServer {
     const reader = new FrameReader();
     const conn = new AbortController();
     let bad = 0;
+    let inFlight = 0;
+    let peerEnded = false;
+    // after a bad frame (or too many bad requests) nothing more is read; answers already owed
+    // still go out, then the connection closes
+    let closing = false;
     const send = (bytes: Uint8Array): void => {
-      if (!socket.destroyed) socket.write(bytes);
+      if (!socket.destroyed && socket.writable) socket.write(bytes);
     };
+    const maybeEnd = (): void => {
+      if ((peerEnded || closing) && inFlight === 0 && !socket.destroyed) socket.end();
+    };
+    socket.on('end', () => {
+      peerEnded = true;
+      if (!closing && reader.buffered > 0) {
+        // the stream ended inside a frame (or a damaged length promised more): say so
+        const e = new FrameError(
+          'truncated',
+          0,
+          `the stream ended inside a frame (${reader.buffered} bytes unread)`,
+        );
+        send(encodeResponseFrame({ rid: 0, status: 'ERR', error: toWireError(e) }));
+      }
+      maybeEnd();
+    });
     socket.on('data', (chunk: Buffer) => {
+      if (closing) return;
       let frames: ReturnType<FrameReader['push']>;
+      let frameError: unknown;
       try {
         frames = reader.push(chunk);
       } catch (e) {
-        send(encodeResponseFrame({ rid: 0, status: 'ERR', error: toWireError(e) }));
-        socket.end();
-        return;
+        frames = reader.completed();
+        frameError = e;
       }
       for (const f of frames) {
         let rid = 0;
@@ -72,22 +95,33 @@ export class RpcServer {
           rid = req.rid;
           const h = this.handlers.get(req.op);
           if (h === undefined) throw new InvalidOpError(`unknown op "${req.op}"`, { op: req.op });
+          inFlight++;
           Promise.resolve()
             .then(() => h(req.payload, { signal: conn.signal }))
             .then(
               (result) => send(encodeResponseFrame({ rid, status: 'OK', result })),
               (e: unknown) =>
                 send(encodeResponseFrame({ rid, status: 'ERR', error: toWireError(e) })),
-            );
+            )
+            .finally(() => {
+              inFlight--;
+              maybeEnd();
+            });
         } catch (e) {
           const d = (e as { details?: { rid?: unknown } }).details;
           if (typeof d?.rid === 'number' && d.rid >= 0) rid = d.rid;
           send(encodeResponseFrame({ rid, status: 'ERR', error: toWireError(e) }));
           if (++bad >= MAX_BAD_REQUESTS) {
-            socket.end();
+            closing = true;
+            maybeEnd();
             return;
           }
         }
+      }
+      if (frameError !== undefined) {
+        send(encodeResponseFrame({ rid: 0, status: 'ERR', error: toWireError(frameError) }));
+        closing = true;
+        maybeEnd();
       }
     });
     socket.on('error', () => socket.destroy());
