@@ -5,6 +5,7 @@
 import { bootBenches } from './boot.bench.js';
 import { codecBenches } from './codec.bench.js';
 import { fmtRate } from './harness.js';
+import { collapseBench, patchBench, roundTripBench } from './kernel.bench.js';
 import { nodeIdBenches } from './nodeid.bench.js';
 import { walBenches } from './wal.bench.js';
 
@@ -64,4 +65,42 @@ if (want('boot')) {
       `index ${(b.checkpoint.indexBytes / b.checkpoint.nodes).toFixed(0)} B/node; RSS ${mb(b.checkpoint.rss)} (process at start ${mb(b.checkpoint.rssBefore)}, ` +
       `${((b.checkpoint.rss - b.checkpoint.rssBefore) / b.checkpoint.nodes).toFixed(0)} B/node above it)`,
   );
+}
+
+if (want('patch')) {
+  console.log(
+    '\n## durable shadow.apply_patch, 8 clients over the Unix socket (goals: >= 20k/s; p99 <= 5 ms at 5k/s)',
+  );
+  const f = await patchBench();
+  console.log(
+    `1 KiB put patches: ${fmtRate(f.patchesPerSec)} vs raw framed echo of the same clients ${fmtRate(f.echoPerSec)} = ${(f.patchesPerSec / f.echoPerSec).toFixed(2)}x`,
+  );
+  console.log(
+    `p99 acknowledgement at ${f.rate}/s offered (${fmtRate(f.achievedRate)} achieved): ${f.p99AtRate.toFixed(2)} ms`,
+  );
+}
+
+if (want('rpc')) {
+  console.log(
+    '\n## RPC no-op round trip vs a raw framed echo server, one client, Unix socket (goal: <= 2x)',
+  );
+  const r = await roundTripBench();
+  console.log(
+    `handshake ${fmtRate(r.rpcPerSec)} vs echo ${fmtRate(r.echoPerSec)}: a round trip costs ${(r.echoPerSec / r.rpcPerSec).toFixed(2)}x the echo's`,
+  );
+}
+
+if (want('collapse')) {
+  console.log(
+    '\n## collapse of an SWS changing 100 files (goal: time at 1M files <= 1.5x time at 10k)',
+  );
+  const sizes = (process.env.COLLAPSE_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+  const res = [];
+  for (const n of sizes) {
+    const r = await collapseBench(n, 5, (s) => process.stderr.write(`${s}\r`));
+    res.push(r);
+    console.log(
+      `${String(n).padStart(8)} files: ${r.ms.toFixed(2)} ms (median of 5) = ${(r.ms / res[0]!.ms).toFixed(2)}x the ${res[0]!.files}-file tree`,
+    );
+  }
 }

@@ -113,11 +113,16 @@ export class Dag implements DagReader {
     batch: readonly Uint8Array[],
     claimed?: readonly NodeId[],
     admitted?: ReadonlyMap<NodeId, AdmittedNode>,
+    /**
+     * For nodes the caller built itself: `known[i]` is the node whose canonical encoding is
+     * `batch[i]`, and its id. Saves hashing and decoding them again; every check still runs.
+     */
+    known?: readonly { readonly node: JitNode; readonly idBytes: Uint8Array }[],
   ): PreparedNode[] {
     const pending = new Map<NodeId, AdmittedNode>();
     const outer = admitted ?? EMPTY;
     const laterInBatch = new Set<NodeId>();
-    const ids = batch.map((b) => blake3(b));
+    const ids = batch.map((b, i) => known?.[i]?.idBytes ?? blake3(b));
     for (const idb of ids) laterInBatch.add(toHex(idb));
     const out: PreparedNode[] = [];
     for (let i = 0; i < batch.length; i++) {
@@ -125,8 +130,17 @@ export class Dag implements DagReader {
       const idBytes = ids[i]!;
       const id = toHex(idBytes);
       laterInBatch.delete(id);
-      const raw = decodeRawNode(bytes);
-      const node = toJitNode(raw);
+      const k = known?.[i];
+      const raw: RawNode =
+        k === undefined
+          ? decodeRawNode(bytes)
+          : {
+              type: k.node.type,
+              parentBytes: k.node.parents.map((p) => fromHex(p)!),
+              payload: k.node.payload,
+              lamport: k.node.meta.lamport,
+            };
+      const node = k?.node ?? toJitNode(raw);
       if (claimed !== undefined) {
         const c = claimed[i];
         if (node.parents.includes(c ?? '')) {
@@ -435,10 +449,13 @@ export class Dag implements DagReader {
     return blake3Hex(Buffer.concat([Buffer.from(`jit-dag-digest-v1:${ids.length}:`), ...ids]));
   }
 
-  /** A view with no way to write (invariant 8). */
+  private view: DagReader | undefined;
+
+  /** A view with no way to write (invariant 8). One object, made once. */
   reader(): DagReader {
+    if (this.view !== undefined) return this.view;
     const self = this;
-    return Object.freeze({
+    this.view = Object.freeze({
       get size() {
         return self.size;
       },
@@ -453,5 +470,6 @@ export class Dag implements DagReader {
       digest: () => self.digest(),
       isAncestor: (a: NodeId, b: NodeId) => self.isAncestor(a, b),
     });
+    return this.view;
   }
 }

@@ -50,9 +50,21 @@ export class SwsView {
   /** Some live file lies under `path/`. */
   isDir(path: string): boolean {
     const prefix = `${path}/`;
-    for (const m of [this.local, this.sws.overlay]) {
-      for (const [p, e] of m)
-        if (p.startsWith(prefix) && e.kind !== 'deleted' && this.overlayEntry(p) === e) return true;
+    // the patch's own changes: few, so scanned
+    let localLive = false;
+    for (const [p, e] of this.local)
+      if (p.startsWith(prefix) && e.kind !== 'deleted') localLive = true;
+    if (localLive) return true;
+    // the overlay keeps counts per directory; a live one counts unless this patch deleted it
+    if (this.sws.hasLiveUnder(path)) {
+      for (const [p, e] of this.sws.overlay) {
+        if (
+          e.kind !== 'deleted' &&
+          p.startsWith(prefix) &&
+          this.overlayEntry(p)?.kind !== 'deleted'
+        )
+          return true;
+      }
     }
     const b = lookup(this.nodes, this.sws.header.baseTree, path);
     if (b?.kind !== 'tree') return false;

@@ -42,6 +42,8 @@ export class Sws {
   readonly overlay = new Map<string, OverlayEntry>();
   readonly patches = new Set<string>();
   result: CollapseResult | undefined;
+  /** For each directory, how many overlay files under it are live (a blob or a conflict). */
+  private readonly liveUnder = new Map<string, number>();
 
   constructor(header: SwsHeader) {
     this.header = header;
@@ -53,8 +55,28 @@ export class Sws {
 
   /** Applies a patch's effects (from admission or from replay: the same code). */
   apply(patch: string, effects: readonly (readonly [string, OverlayEntry])[]): void {
-    for (const [path, e] of effects) this.overlay.set(path, e);
+    for (const [path, e] of effects) this.set(path, e);
     this.patches.add(patch);
+  }
+
+  /** Sets one overlay entry, keeping the per-directory counts. */
+  set(path: string, e: OverlayEntry): void {
+    const before = this.overlay.get(path);
+    const was = before !== undefined && before.kind !== 'deleted' ? 1 : 0;
+    const now = e.kind !== 'deleted' ? 1 : 0;
+    this.overlay.set(path, e);
+    if (was === now) return;
+    for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
+      const dir = path.slice(0, i);
+      const n = (this.liveUnder.get(dir) ?? 0) + now - was;
+      if (n === 0) this.liveUnder.delete(dir);
+      else this.liveUnder.set(dir, n);
+    }
+  }
+
+  /** Some live overlay file lies under `dir/`. */
+  hasLiveUnder(dir: string): boolean {
+    return this.liveUnder.has(dir);
   }
 
   /** May `agent` commit or discard this SWS? */
@@ -220,8 +242,7 @@ export function decodeSwsTable(b: Uint8Array): Map<string, Sws> {
   for (const v of decode(b) as Record<string, CborValue>[]) {
     const s = new Sws(decodeSwsCreate(v.create as Uint8Array));
     s.state = v.state as SwsState;
-    for (const [p, ...rest] of v.overlay as CborValue[][])
-      s.overlay.set(p as string, entryFrom(rest));
+    for (const [p, ...rest] of v.overlay as CborValue[][]) s.set(p as string, entryFrom(rest));
     for (const p of v.patches as Uint8Array[]) s.patches.add(toHex(p));
     const r = v.result as Record<string, CborValue> | null;
     if (r !== null) {

@@ -22,14 +22,28 @@ export type Nodes = Pick<DagReader, 'get' | 'has'>;
 export const EMPTY_TREE: JitNode = treeNode({});
 export const EMPTY_TREE_ID: NodeId = nodeId(EMPTY_TREE);
 
-/** The entries of a tree node. */
+// Decoded trees, by id. Content-addressed, so an entry can never go stale; bounded, cleared when full.
+const treeCache = new Map<NodeId, Entries>();
+const TREE_CACHE_MAX = 4096;
+
+/** The entries of a tree node (a fresh Map: callers may change it). */
 export function readTree(dag: Nodes, id: NodeId): Entries {
-  const payload = dag.get(id).payload as Record<string, Record<string, CborValue>>;
-  const out: Entries = new Map();
-  for (const [name, e] of Object.entries(payload)) {
-    out.set(name, { kind: e.kind as 'blob' | 'tree', id: toHex(e.id as Uint8Array) });
+  return new Map(entriesOf(dag, id));
+}
+
+/** The cached entries of a tree node: shared, never to be changed. */
+function entriesOf(dag: Nodes, id: NodeId): ReadonlyMap<string, TreeEntry> {
+  let cached = treeCache.get(id);
+  if (cached === undefined) {
+    const payload = dag.get(id).payload as Record<string, Record<string, CborValue>>;
+    cached = new Map();
+    for (const [name, e] of Object.entries(payload)) {
+      cached.set(name, { kind: e.kind as 'blob' | 'tree', id: toHex(e.id as Uint8Array) });
+    }
+    if (treeCache.size >= TREE_CACHE_MAX) treeCache.clear();
+    treeCache.set(id, cached);
   }
-  return out;
+  return cached;
 }
 
 /** What `path` is in the tree `root`: a blob, a tree, or nothing. */
@@ -37,7 +51,7 @@ export function lookup(dag: Nodes, root: NodeId, path: string): TreeEntry | unde
   let cur: TreeEntry = { kind: 'tree', id: root };
   for (const seg of path.split('/')) {
     if (cur.kind !== 'tree') return undefined;
-    const next = readTree(dag, cur.id).get(seg);
+    const next = entriesOf(dag, cur.id).get(seg);
     if (next === undefined) return undefined;
     cur = next;
   }

@@ -1,6 +1,6 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { blake3Hex, encode, HASH_BYTES } from '../codec/index.js';
+import { blake3, blake3Hex, encode, HASH_BYTES } from '../codec/index.js';
 import {
   type AdmittedNode,
   Dag,
@@ -279,26 +279,30 @@ export class Store {
     const nodes: { prepared: PreparedNode; entry: number }[] = [];
     const refs: { name: string; next: Ref | null; entry: number }[] = [];
     const undo: (() => void)[] = [];
+    const putPrepared = (prepared: PreparedNode[]): NodeId[] => {
+      for (const p of prepared) {
+        if (p.exists) continue;
+        const a = this.admittedNodes.get(p.id);
+        if (a) a.count++;
+        else
+          this.admittedNodes.set(p.id, {
+            type: p.node.type,
+            lamport: p.node.meta.lamport,
+            count: 1,
+          });
+        undo.push(() => this.releaseNode(p.id));
+        nodes.push({ prepared: p, entry: entries.length });
+        entries.push({ op: WalOp.CREATE_NODE, payload: p.bytes });
+      }
+      return prepared.map((p) => p.id);
+    };
     const tx: Tx = {
-      putNodes: (batch) => {
-        const prepared = this.dag.prepare(batch, undefined, this.admittedNodes);
-        for (const p of prepared) {
-          if (p.exists) continue;
-          const a = this.admittedNodes.get(p.id);
-          if (a) a.count++;
-          else
-            this.admittedNodes.set(p.id, {
-              type: p.node.type,
-              lamport: p.node.meta.lamport,
-              count: 1,
-            });
-          undo.push(() => this.releaseNode(p.id));
-          nodes.push({ prepared: p, entry: entries.length });
-          entries.push({ op: WalOp.CREATE_NODE, payload: p.bytes });
-        }
-        return prepared.map((p) => p.id);
+      putNodes: (batch) => putPrepared(this.dag.prepare(batch, undefined, this.admittedNodes)),
+      put: (list) => {
+        const bytes = list.map(encodeNode);
+        const known = list.map((node, i) => ({ node, idBytes: blake3(bytes[i]!) }));
+        return putPrepared(this.dag.prepare(bytes, undefined, this.admittedNodes, known));
       },
-      put: (list) => tx.putNodes(list.map(encodeNode)),
       setRef: (u, link) => {
         const cur = this.admittedRef(u.name);
         const next = checkRefUpdate(u, cur, (id) => this.admittedType(id));

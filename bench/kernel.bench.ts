@@ -1,0 +1,267 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { encode, encodeFrame, FrameReader, fromHex } from '../src/codec/index.js';
+import { blobNode, type JitNode, makeNode, nodeId, ROOT_ID, treeNode } from '../src/dag/index.js';
+import { Kernel } from '../src/kernel/index.js';
+import { RpcClient } from '../src/rpc/index.js';
+import { Store } from '../src/store/index.js';
+import { socketPath } from '../src/util/home.js';
+
+const here = new URL('.', import.meta.url).pathname;
+const jitdBin = new URL('../src/bin/jitd.js', import.meta.url).pathname;
+
+function startChild(args: string[]): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    createInterface({ input: p.stdout! }).once('line', () => resolve(p));
+    p.once('exit', (c) => reject(new Error(`child exited ${c}`)));
+  });
+}
+
+function p99(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] ?? 0;
+}
+
+async function stop(p: ChildProcess): Promise<void> {
+  const gone = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  await gone;
+}
+
+export interface PatchFigures {
+  readonly clients: number;
+  readonly patchesPerSec: number;
+  readonly echoPerSec: number;
+  readonly p99AtRate: number;
+  readonly rate: number;
+  readonly achievedRate: number;
+}
+
+/**
+ * Durable shadow.apply_patch (one 1 KiB put each) from 8 clients over the Unix socket, each
+ * keeping `window` requests in flight, against the same clients sending 1 KiB frames to a raw
+ * framed echo server. Then an open-loop run at `rate` patches/s for p99 acknowledgement latency.
+ */
+export async function patchBench(ms = 3000, window = 8, rate = 5000): Promise<PatchFigures> {
+  const home = await mkdtemp(join(tmpdir(), 'jit-bench-k-'));
+  const jitd = await startChild([jitdBin, '--home', home]);
+  try {
+    const clients = await Promise.all(
+      Array.from({ length: 8 }, () => RpcClient.connect({ path: socketPath(home) })),
+    );
+    const swss = await Promise.all(
+      clients.map(
+        async (c, i) =>
+          ((await c.call('shadow.create', { ref: 'main', owner: `a${i}` })) as { id: string }).id,
+      ),
+    );
+    const content = new Uint8Array(1024).fill(97);
+    let seq = 0;
+    const patchOf = (i: number): unknown => {
+      const n = seq++;
+      const c = content.slice();
+      new DataView(c.buffer).setUint32(0, n);
+      return {
+        id: swss[i]!,
+        patch: { author: `a${i}`, ops: [{ op: 'put', path: `f${n % 1000}`, content: c }] },
+      };
+    };
+    // closed loop, `window` in flight per client
+    let done = 0;
+    const end = performance.now() + ms;
+    await Promise.all(
+      clients.map(async (c, i) => {
+        const lane = async (): Promise<void> => {
+          while (performance.now() < end) {
+            await c.call('shadow.apply_patch', patchOf(i) as never);
+            done++;
+          }
+        };
+        await Promise.all(Array.from({ length: window }, lane));
+      }),
+    );
+    const patchesPerSec = done / (ms / 1000);
+    // open loop at `rate`: latency of each acknowledgement
+    const lat: number[] = [];
+    const inflight: Promise<void>[] = [];
+    const t0 = performance.now();
+    const total = Math.floor((rate * ms) / 1000);
+    for (let k = 0; k < total; k++) {
+      const due = t0 + (k * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const sent = performance.now();
+      inflight.push(
+        clients[k % 8]!.call('shadow.apply_patch', patchOf(k % 8) as never).then(
+          () => void lat.push(performance.now() - sent),
+        ),
+      );
+    }
+    await Promise.all(inflight);
+    const achievedRate = total / ((performance.now() - t0) / 1000);
+    await Promise.all(clients.map((c) => c.close()));
+    const echoPerSec = await echoBench(ms, window);
+    return { clients: 8, patchesPerSec, echoPerSec, p99AtRate: p99(lat), rate, achievedRate };
+  } finally {
+    await stop(jitd);
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+/** 8 clients × `window` in flight of 1 KiB-payload frames against the raw echo server. */
+async function echoBench(ms: number, window: number): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'jit-bench-echo-'));
+  const sock = join(dir, 'echo.sock');
+  const echo = await startChild([join(here, 'echo-server.js'), sock]);
+  try {
+    const frame = encodeFrame(encode({ op: 'x', ts: 0, rid: 1, payload: new Uint8Array(1100) }));
+    let done = 0;
+    const end = performance.now() + ms;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const s = connect(sock);
+        await new Promise((r) => s.once('connect', r));
+        const reader = new FrameReader();
+        let waiting: (() => void)[] = [];
+        s.on('data', (d: Buffer) => {
+          for (const _ of reader.push(d)) waiting.shift()?.();
+        });
+        const lane = async (): Promise<void> => {
+          while (performance.now() < end) {
+            await new Promise<void>((r) => {
+              waiting.push(r);
+              s.write(frame);
+            });
+            done++;
+          }
+        };
+        await Promise.all(Array.from({ length: window }, lane));
+        waiting = [];
+        s.destroy();
+      }),
+    );
+    return done / (ms / 1000);
+  } finally {
+    await stop(echo);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** One client, one request at a time: handshake round trips against raw echo round trips. */
+export async function roundTripBench(
+  ms = 2000,
+): Promise<{ rpcPerSec: number; echoPerSec: number }> {
+  const home = await mkdtemp(join(tmpdir(), 'jit-bench-rt-'));
+  const jitd = await startChild([jitdBin, '--home', home]);
+  const dir = await mkdtemp(join(tmpdir(), 'jit-bench-rte-'));
+  const sock = join(dir, 'echo.sock');
+  const echo = await startChild([join(here, 'echo-server.js'), sock]);
+  try {
+    const c = await RpcClient.connect({ path: socketPath(home) });
+    const s = connect(sock);
+    await new Promise((r) => s.once('connect', r));
+    const reader = new FrameReader();
+    let wake: (() => void) | undefined;
+    s.on('data', (d: Buffer) => {
+      for (const _ of reader.push(d)) wake?.();
+    });
+    const frame = encodeFrame(encode({ op: 'handshake', ts: 0, rid: 1, payload: {} }));
+    const rates = { rpc: [] as number[], echo: [] as number[] };
+    for (let round = 0; round < 4; round++) {
+      let n = 0;
+      let t = performance.now();
+      while (performance.now() - t < ms / 4) {
+        await c.call('handshake', {});
+        n++;
+      }
+      rates.rpc.push(n / ((performance.now() - t) / 1000));
+      n = 0;
+      t = performance.now();
+      while (performance.now() - t < ms / 4) {
+        await new Promise<void>((r) => {
+          wake = r;
+          s.write(frame);
+        });
+        n++;
+      }
+      rates.echo.push(n / ((performance.now() - t) / 1000));
+    }
+    await c.close();
+    s.destroy();
+    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    return { rpcPerSec: med(rates.rpc), echoPerSec: med(rates.echo) };
+  } finally {
+    await stop(jitd);
+    await stop(echo);
+    await rm(home, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Collapse of an SWS changing 100 files on a tree of `files` files, built directly through the
+ * store in directories of 1000. The changed files are the same at every size (10 per directory in
+ * the first 10 directories): the tree grows by directories the change never touches, so the
+ * figure shows whether untouched subtrees cost anything. Median of `reps` collapses.
+ */
+export async function collapseBench(
+  files: number,
+  reps = 5,
+  onProgress?: (s: string) => void,
+): Promise<{ files: number; ms: number }> {
+  const home = await mkdtemp(join(tmpdir(), 'jit-bench-c-'));
+  try {
+    const store = await Store.open(home);
+    const perDir = 1000;
+    const dirs = Math.max(1, Math.ceil(files / perDir));
+    const dirEntries: Record<string, { kind: 'tree'; id: string }> = {};
+    for (let d = 0; d < dirs; d++) {
+      const entries: Record<string, { kind: 'blob'; id: string }> = {};
+      const blobs: JitNode[] = [];
+      for (let f = 0; f < Math.min(perDir, files - d * perDir); f++) {
+        const b = blobNode(new TextEncoder().encode(`file ${d}/${f}\n`));
+        blobs.push(b);
+        entries[`f${f}.txt`] = { kind: 'blob', id: nodeId(b) };
+      }
+      const t = treeNode(entries);
+      await store.put([...blobs, t]);
+      dirEntries[`d${d}`] = { kind: 'tree', id: nodeId(t) };
+      if (d % 100 === 0) onProgress?.(`built ${d * perDir} of ${files} files`);
+    }
+    const root = treeNode(dirEntries);
+    const snap = makeNode(
+      'snapshot',
+      [ROOT_ID],
+      { tree: fromHex(nodeId(root))!, message: 'big', author: 'bench', sws: null, patches: [] },
+      () => 0,
+    );
+    await store.put([root, snap]);
+    await store.setRef({ name: 'main', kind: 'branch', target: nodeId(snap) });
+    await store.checkpoint();
+    await store.close();
+    const k = await Kernel.open(home);
+    const times: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const { id } = await k.create({ ref: 'main', owner: 'bench' });
+      const ops = Array.from({ length: 100 }, (_, i) => ({
+        op: 'put',
+        path: `d${i % 10}/f${(Math.floor(i / 10) * 97 + r) % perDir}.txt`,
+        content: new TextEncoder().encode(`changed ${r} ${i}\n`),
+      }));
+      await k.applyPatch(id, { author: 'bench', ops } as never);
+      const t = performance.now();
+      await k.commit(id, 'bench');
+      times.push(performance.now() - t);
+    }
+    await k.close();
+    times.sort((a, b) => a - b);
+    return { files, ms: times[Math.floor(times.length / 2)]! };
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
