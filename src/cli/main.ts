@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { resolveHome } from '../util/home.js';
 import { Exit } from './exit-codes.js';
 import { FSCK_HELP, fsck } from './fsck.js';
+import { HEAD_HELP, head } from './head.js';
 import { LOG_HELP, log, SHOW_HELP, show } from './history.js';
 import { INFO_HELP, info } from './info.js';
 import { INIT_HELP, init } from './init.js';
@@ -19,7 +20,8 @@ Commands:
   init                    make a data directory (main on an empty snapshot)
   info                    what the running kernel holds
   import DIR              a directory becomes a snapshot on a branch
-  checkout REF DIR        a snapshot becomes a directory
+  checkout REF DIR        a snapshot becomes a directory (with a local HEAD)
+  head [DIR]              the local HEAD of a checkout
   sws create|list|status|read|diff|patch|commit|discard   shadow working sets
   log [REF]               the history of a branch
   show NODE|REF           one node
@@ -134,6 +136,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         if (values.help) return help(SHOW_HELP);
         if (sub === undefined || rest.length > 0) return usage(SHOW_HELP);
         return await show(io, home, json, sub);
+      case 'head':
+        if (values.help) return help(HEAD_HELP);
+        if (rest.length > 0) return usage(HEAD_HELP);
+        return await head(io, home, json, sub ?? '.');
       case 'fsck':
         if (values.help) return help(FSCK_HELP);
         if (sub !== undefined) return usage(FSCK_HELP);

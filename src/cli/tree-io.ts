@@ -1,17 +1,18 @@
 import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import type { CborValue } from '../codec/index.js';
+import { type CborValue, isHashHex } from '../codec/index.js';
 import { blobNode, nodeId } from '../dag/index.js';
 import type { RpcClient } from '../rpc/index.js';
 import { agentOf, call, type Obj, resolveTarget, withClient } from './connect.js';
 import { Exit } from './exit-codes.js';
+import { HEAD_FILE, readHead, writeHead } from './head.js';
 import { type Io, progress, toJson } from './output.js';
 
 export const IMPORT_HELP = `jit import — a directory becomes a snapshot
 
 Usage: jit import DIR [--ref BRANCH] [-m MESSAGE] [--agent ME]
 
-Makes BRANCH (main) hold exactly the files under DIR: new and changed files are put, files that
+Makes BRANCH (the checkout's branch if DIR is a checkout, else main) hold exactly the files under DIR: new and changed files are put, files that
 are gone are deleted, through one SWS that is then committed. Skips .git, .jit and symbolic
 links. Shows progress on a terminal.
 `;
@@ -20,10 +21,11 @@ export const CHECKOUT_HELP = `jit checkout — a snapshot becomes a directory
 
 Usage: jit checkout REF|NODE DIR
 
-Writes every file of the snapshot into DIR, which must be empty or missing.
+Writes every file of the snapshot into DIR, which must be empty or missing, and records the local
+HEAD (the ref and snapshot) in DIR/.jithead; a node id gives a detached HEAD.
 `;
 
-const SKIP = new Set(['.git', '.jit', 'node_modules']);
+const SKIP = new Set(['.git', '.jit', 'node_modules', HEAD_FILE]);
 /** Keep each patch well inside one RPC frame. */
 const MAX_OPS = 1000;
 const MAX_BYTES = 8 * 1024 * 1024;
@@ -49,11 +51,14 @@ export async function importDir(
   home: string,
   json: boolean,
   dir: string,
-  ref: string,
+  refFlag: string | undefined,
   message: string | undefined,
   agentFlag: string | undefined,
 ): Promise<number> {
   const agent = agentOf(agentFlag);
+  // a checkout imports back to the branch it came from, and its HEAD follows
+  const head = await readHead(dir);
+  const ref = refFlag ?? head?.ref ?? 'main';
   const files = await walk(resolve(dir), resolve(home));
   return withClient(home, async (c) => {
     const { id } = await call(c, 'shadow.create', { ref, owner: agent });
@@ -94,6 +99,8 @@ export async function importDir(
       return Exit.OK;
     }
     const r = await call(c, 'shadow.commit', { id, agent, message: message ?? `import ${dir}` });
+    if (head !== undefined && head.ref === ref)
+      await writeHead(dir, { ref, snapshot: r.snapshot as string });
     const result = {
       ok: true,
       snapshot: r.snapshot,
@@ -161,6 +168,7 @@ export async function checkout(
       await writeFile(target, b.payload as Uint8Array);
       show(++done, files.size);
     }
+    await writeHead(dir, { ref: isHashHex(what) ? null : what, snapshot: snap });
     const r = { ok: true, snapshot: snap, files: files.size, dir };
     io.out(json ? `${toJson(r)}\n` : `checked out ${files.size} files of ${snap} into ${dir}\n`);
     return Exit.OK;

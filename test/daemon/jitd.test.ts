@@ -203,4 +203,52 @@ describe('jitd and jit - as a newcomer runs them', () => {
       await jitd.stop();
     }
   });
+
+  it('local HEAD: checkout records it outside the kernel; head shows it; import follows it', async () => {
+    const home = await tmp();
+    const src = await tmp();
+    await writeFile(join(src, 'a.txt'), 'a\n');
+    const jitd = await startInProcess({ home });
+    try {
+      assert.equal(await main(['import', src, '--home', home], capture()), 0);
+      const walBefore = jitd.kernel.store.walBytes;
+      const co = join(await tmp(), 'co');
+      assert.equal(await main(['checkout', 'main', co, '--home', home], capture()), 0);
+      assert.equal(jitd.kernel.store.walBytes, walBefore, 'HEAD is never written to the kernel');
+      const h = capture();
+      assert.equal(await main(['head', co, '--home', home, '--json'], h), 0);
+      const head = JSON.parse(h.stdout) as {
+        ref: string;
+        snapshot: string;
+        behind: boolean;
+        detached: boolean;
+      };
+      assert.deepEqual(
+        [head.ref, head.snapshot, head.behind, head.detached],
+        ['main', jitd.kernel.store.getRef('main')?.target, false, false],
+      );
+      // change the checkout and import it back: same branch, and HEAD follows
+      await writeFile(join(co, 'b.txt'), 'b\n');
+      assert.equal(await main(['import', co, '--home', home], capture()), 0);
+      const after = JSON.parse((await readFile(join(co, '.jithead'), 'utf8')).trim()) as {
+        snapshot: string;
+      };
+      assert.equal(after.snapshot, jitd.kernel.store.getRef('main')?.target);
+      // another import elsewhere moves main: the checkout's HEAD is now behind
+      await writeFile(join(src, 'c.txt'), 'c\n');
+      assert.equal(await main(['import', src, '--home', home], capture()), 0);
+      const behind = capture();
+      assert.equal(await main(['head', co, '--home', home], behind), 0);
+      assert.match(behind.stdout, /main has moved on to/);
+      // a node id gives a detached HEAD; a plain directory has none
+      const det = join(await tmp(), 'det');
+      assert.equal(await main(['checkout', after.snapshot, det, '--home', home], capture()), 0);
+      const d = capture();
+      assert.equal(await main(['head', det, '--home', home], d), 0);
+      assert.match(d.stdout, /HEAD detached at/);
+      assert.equal(await main(['head', src, '--home', home], capture()), 1);
+    } finally {
+      await jitd.stop();
+    }
+  });
 });
