@@ -131,6 +131,8 @@ describe('jitd and jit - as a newcomer runs them', () => {
       ['log', '--help'],
       ['show', '--help'],
       ['ref', '--help'],
+      ['head', '--help'],
+      ['fsck', '--help'],
     ]) {
       const io = capture();
       assert.equal(await main(args, io), 0, args.join(' '));
