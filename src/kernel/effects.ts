@@ -1,4 +1,6 @@
-import { blobNode, type JitNode, type NodeId, nodeId } from '../dag/index.js';
+import { blake3, toHex } from '../codec/index.js';
+import { blobNode, encodeNode, type NodeId } from '../dag/index.js';
+import type { KnownNode } from '../store/index.js';
 import { PatchConflictError, PatchInputError } from './errors.js';
 import { applyHunks, fromLines, merge3, toLines } from './lines.js';
 import type { Patch, PatchOp } from './patch.js';
@@ -113,13 +115,16 @@ export function patchEffects(
   sws: Sws,
   patch: Patch,
   head: NodeId,
-): { effects: [string, OverlayEntry][]; blobs: JitNode[] } {
+): { effects: [string, OverlayEntry][]; blobs: KnownNode[] } {
   const view = new SwsView(nodes, sws);
-  const blobs: JitNode[] = [];
+  const blobs: KnownNode[] = [];
+  // each blob is encoded and hashed once; the store takes bytes and id as they are
   const putBlob = (content: Uint8Array): NodeId => {
-    const b = blobNode(content);
-    blobs.push(b);
-    return nodeId(b);
+    const node = blobNode(content);
+    const bytes = encodeNode(node);
+    const idBytes = blake3(bytes);
+    blobs.push({ node, bytes, idBytes });
+    return toHex(idBytes);
   };
   for (const op of patch.ops) applyOp(view, op, putBlob, blobs, head);
   const effects = [...view.local].sort(([a], [b]) => (a < b ? -1 : 1));
@@ -130,7 +135,7 @@ function applyOp(
   view: SwsView,
   op: PatchOp,
   putBlob: (c: Uint8Array) => NodeId,
-  blobs: JitNode[],
+  blobs: KnownNode[],
   head: NodeId,
 ): void {
   switch (op.op) {
@@ -158,8 +163,10 @@ function applyOp(
     case 'edit': {
       const cur = check(view, op.path, undefined);
       if (cur?.kind !== 'blob') conflict(`nothing to edit at ${op.path}`, op.path);
-      const pending = blobs.find((b) => nodeId(b) === op.base);
-      const baseLines = toLines(pending ? (pending.payload as Uint8Array) : view.content(op.base));
+      const pending = blobs.find((b) => toHex(b.idBytes) === op.base);
+      const baseLines = toLines(
+        pending ? (pending.node.payload as Uint8Array) : view.content(op.base),
+      );
       if (baseLines === undefined)
         throw new PatchInputError(`${op.path}: base ${op.base} is not text; use put`, {
           path: op.path,
@@ -176,8 +183,10 @@ function applyOp(
         return;
       }
       // the base is stale: merge three-way, or hold the path as a conflict until a resolve
-      const pendingCur = blobs.find((b) => nodeId(b) === cur.id);
-      const ours = toLines(pendingCur ? (pendingCur.payload as Uint8Array) : view.content(cur.id));
+      const pendingCur = blobs.find((b) => toHex(b.idBytes) === cur.id);
+      const ours = toLines(
+        pendingCur ? (pendingCur.node.payload as Uint8Array) : view.content(cur.id),
+      );
       const merged = ours === undefined ? undefined : merge3(baseLines, ours, theirs);
       if (merged !== undefined) {
         view.local.set(op.path, { kind: 'blob', id: putBlob(fromLines(merged)) });

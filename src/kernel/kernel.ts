@@ -1,9 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { blake3Hex, type CborValue, fromHex } from '../codec/index.js';
-import { type JitNode, makeNode, type NodeId, nodeId, ROOT_ID } from '../dag/index.js';
+import {
+  blake3,
+  blake3Hex,
+  blake3Stream,
+  type CborValue,
+  encodeTo,
+  fromHex,
+  toHex,
+} from '../codec/index.js';
+import { encodeNode, type JitNode, makeNode, type NodeId, nodeId, ROOT_ID } from '../dag/index.js';
 import { describeValue, JitError } from '../errors/index.js';
 import {
   decodeRefUpdate,
+  type KnownNode,
   type OpenOptions,
   type Ref,
   RefConflictError,
@@ -24,7 +33,7 @@ import {
   SwsNotFoundError,
   SwsStateError,
 } from './errors.js';
-import { decodePatch, patchId } from './patch.js';
+import { decodePatch } from './patch.js';
 import { pathSegments } from './path.js';
 import {
   type CollapseResult,
@@ -118,18 +127,26 @@ export class Kernel {
    * command's records, and everything admitted before them, are durable. Refusals also wait, so
    * an answer never reflects a state that a failed sync could undo.
    */
-  private run<T>(build: (tx: Tx, put: (nodes: readonly JitNode[]) => NodeId[]) => T): Promise<T> {
+  private run<T>(
+    build: (tx: Tx, put: (nodes: readonly (JitNode | KnownNode)[]) => NodeId[]) => T,
+  ): Promise<T> {
     if (this.closed) return Promise.reject(new KernelClosedError('the kernel is closed'));
     const added: NodeId[] = [];
     let admitted: { result: T; durable: Promise<void> };
     try {
       admitted = this.store.transact((tx) => {
-        const put = (nodes: readonly JitNode[]): NodeId[] => {
-          const ids = tx.put(nodes);
-          nodes.forEach((n, i) => {
+        /** Puts nodes (or nodes already encoded and hashed) and keeps them readable while in flight. */
+        const put = (items: readonly (JitNode | KnownNode)[]): NodeId[] => {
+          const known = items.map((x): KnownNode => {
+            if ('bytes' in x) return x;
+            const bytes = encodeNode(x);
+            return { node: x, bytes, idBytes: blake3(bytes) };
+          });
+          const ids = tx.putKnown(known);
+          known.forEach((k, i) => {
             const id = ids[i]!;
             if (!this.inflight.has(id) && !this.store.reader.has(id)) {
-              this.inflight.set(id, n);
+              this.inflight.set(id, k.node);
               added.push(id);
             }
           });
@@ -245,7 +262,9 @@ export class Kernel {
     return this.run((tx, put) => {
       const p = decodePatch(patch);
       const s = this.active(id);
-      const pid = patchId(p);
+      // the received value is canonical once decodePatch accepted it (unknown keys are refused),
+      // so its encoding is the patch's: no need to rebuild the patch to hash it
+      const pid = toHex(blake3Stream((update) => encodeTo(patch as CborValue, update)));
       if (s.patches.has(pid)) return { updated: false, patch_id: pid };
       const head = tx.ref(s.header.baseRef)?.target ?? s.header.baseNode;
       const { effects, blobs } = patchEffects(this.nodes, s, p, head);

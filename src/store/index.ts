@@ -26,6 +26,7 @@ export { repairStore, type StoreRepairResult } from './repair.js';
 export { type ReadOnlyReplay, replayReadOnly } from './replay.js';
 export {
   type BootStats,
+  type KnownNode,
   type OpenOptions,
   Store,
   storeDigest,

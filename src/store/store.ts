@@ -39,11 +39,20 @@ import {
 } from './refs.js';
 import { WalNodeSource } from './wal-source.js';
 
+/** A node with its canonical bytes and id, computed by the caller. */
+export interface KnownNode {
+  readonly node: JitNode;
+  readonly bytes: Uint8Array;
+  readonly idBytes: Uint8Array;
+}
+
 /** What a transaction may add; each call is checked against the admitted state at once. */
 export interface Tx {
   /** Adds nodes (canonical bytes); earlier nodes of the same transaction count as present. */
   putNodes(batch: readonly Uint8Array[]): NodeId[];
   put(nodes: readonly JitNode[]): NodeId[];
+  /** As `put`, for nodes the caller already encoded and hashed (bytes = encodeNode(node), id = BLAKE3(bytes)). */
+  putKnown(items: readonly KnownNode[]): NodeId[];
   /**
    * Adds a ref update; returns the ref after it (null: deleted). An update to the current target
    * adds nothing, unless `link` names the SWS a collapse came from (then the record is the commit
@@ -298,11 +307,22 @@ export class Store {
     };
     const tx: Tx = {
       putNodes: (batch) => putPrepared(this.dag.prepare(batch, undefined, this.admittedNodes)),
-      put: (list) => {
-        const bytes = list.map(encodeNode);
-        const known = list.map((node, i) => ({ node, idBytes: blake3(bytes[i]!) }));
-        return putPrepared(this.dag.prepare(bytes, undefined, this.admittedNodes, known));
-      },
+      put: (list) =>
+        tx.putKnown(
+          list.map((node) => {
+            const bytes = encodeNode(node);
+            return { node, bytes, idBytes: blake3(bytes) };
+          }),
+        ),
+      putKnown: (items) =>
+        putPrepared(
+          this.dag.prepare(
+            items.map((k) => k.bytes),
+            undefined,
+            this.admittedNodes,
+            items,
+          ),
+        ),
       setRef: (u, link) => {
         const cur = this.admittedRef(u.name);
         const next = checkRefUpdate(u, cur, (id) => this.admittedType(id));

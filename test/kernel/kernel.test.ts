@@ -3,9 +3,11 @@ import { describe, it } from 'node:test';
 import {
   AccessDeniedError,
   CollapseConflictError,
+  decodePatch,
   Kernel,
   PatchConflictError,
   PatchInputError,
+  patchId,
   SwsNotFoundError,
   SwsStateError,
 } from '../../src/kernel/index.js';
@@ -143,6 +145,19 @@ describe('kernel - shadow working sets', () => {
       SwsNotFoundError,
     );
     assert.equal((await k.status(id)).patches, 0);
+    await k.close();
+  });
+
+  it('the patch id the kernel answers is BLAKE3 of the canonical patch (patchId)', async () => {
+    const { k } = await fresh();
+    const { id } = await k.create({ ref: 'main', owner: 'a' });
+    const p = {
+      ...patch(put('f', 'x'), { op: 'delete', path: 'f' }),
+      note: 'n',
+      nonce: new Uint8Array([1]),
+    };
+    const r = await k.applyPatch(id, p as never);
+    assert.equal(r.patch_id, patchId(decodePatch(p as never)));
     await k.close();
   });
 
