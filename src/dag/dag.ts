@@ -225,7 +225,9 @@ export class Dag implements DagReader {
     }
     let maxLamport = -1;
     for (const pb of parents) {
-      const info = local ? this.lookupBytes(pb) : this.lookup(toHex(pb), pending, outer);
+      // the durable index by bytes first (the common case); hex only to consult what is in flight
+      const info =
+        this.lookupBytes(pb) ?? (local ? undefined : this.lookup(toHex(pb), pending, outer));
       if (info === undefined) {
         const p = toHex(pb);
         if (laterInBatch.has(p)) {

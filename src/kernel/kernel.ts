@@ -145,7 +145,8 @@ export class Kernel {
           const ids = tx.putKnown(known);
           known.forEach((k, i) => {
             const id = ids[i]!;
-            if (!this.inflight.has(id) && !this.store.reader.has(id)) {
+            // registering a node that is already durable is harmless: it leaves on settle
+            if (!this.inflight.has(id)) {
               this.inflight.set(id, k.node);
               added.push(id);
             }
