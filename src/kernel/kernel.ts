@@ -515,14 +515,7 @@ export class Kernel {
       onProgress?: (offset: number, size: number) => void;
       signal?: AbortSignal;
     } = {},
-  ): Promise<{
-    store: string;
-    sws: string;
-    records: number;
-    end: number;
-    tail: string;
-    error: string | null;
-  }> {
+  ): Promise<ReplayDigests> {
     const swss = new Map<string, Sws>();
     try {
       const r = await replayReadOnly(dir, { ...opts, onRecord: (rec) => replay(swss, rec) });
@@ -547,6 +540,18 @@ export class Kernel {
   }
 }
 
+/** What a read-only replay of a data directory rebuilds, as digests. */
+export interface ReplayDigests {
+  readonly store: string;
+  readonly sws: string;
+  readonly records: number;
+  readonly end: number;
+  /** clean, torn or corrupt */
+  readonly tail: string;
+  /** Why the replay stopped, or null. */
+  readonly error: string | null;
+}
+
 export interface FsckReport {
   readonly ok: boolean;
   readonly records: number;
@@ -555,14 +560,7 @@ export interface FsckReport {
 
 function fsckReport(
   live: { store: string; sws: string; end: number },
-  r: {
-    store: string;
-    sws: string;
-    records: number;
-    end: number;
-    tail: string;
-    error: string | null;
-  },
+  r: ReplayDigests,
 ): FsckReport {
   const checks = [
     {
