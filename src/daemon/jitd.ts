@@ -20,6 +20,13 @@ export interface JitdOptions {
   readonly tcpPort?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (offset: number, size: number) => void;
+  /**
+   * Take a checkpoint once the log has grown this many bytes past the last one, so a boot after a
+   * crash replays at most about this much. @default 64 MiB
+   */
+  readonly checkpointBytes?: number;
+  /** How often to look. @default 10 s */
+  readonly checkpointEveryMs?: number;
 }
 
 function info(kernel: Kernel, home: string): CborValue {
@@ -62,6 +69,27 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
       tcpAddress = await tcp.listen({ host: '127.0.0.1', port: opts.tcpPort });
     }
     debug('serving %s %s', address, tcpAddress);
+    // periodic checkpoints, so that a crash costs a bounded replay
+    const threshold = opts.checkpointBytes ?? 64 * 1024 * 1024;
+    let lastCheckpoint = store.walBytes;
+    let checkpointing = false;
+    const timer = setInterval(() => {
+      if (checkpointing || store.walBytes - lastCheckpoint < threshold) return;
+      checkpointing = true;
+      store
+        .checkpoint()
+        .then(
+          ({ walOffset }) => {
+            lastCheckpoint = walOffset;
+            debug('checkpoint at %d', walOffset);
+          },
+          (e: unknown) => debug('checkpoint failed: %o', e),
+        )
+        .finally(() => {
+          checkpointing = false;
+        });
+    }, opts.checkpointEveryMs ?? 10_000);
+    timer.unref();
     let stopping: Promise<void> | undefined;
     return {
       home: opts.home,
@@ -69,6 +97,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
       kernel,
       stop: () => {
         stopping ??= (async () => {
+          clearInterval(timer);
           await server.close();
           await tcp?.close();
           await store.checkpoint().catch((e: unknown) => debug('checkpoint at stop failed: %o', e));

@@ -253,4 +253,29 @@ describe('jitd and jit - as a newcomer runs them', () => {
       await jitd.stop();
     }
   });
+
+  it('jitd checkpoints on its own once the log has grown past the threshold', async () => {
+    const home = await tmp();
+    const jitd = await startInProcess({ home, checkpointBytes: 1, checkpointEveryMs: 20 });
+    try {
+      const src = await tmp();
+      await writeFile(join(src, 'f.txt'), 'f\n');
+      assert.equal(await main(['import', src, '--home', home], capture()), 0);
+      const deadline = Date.now() + 5000;
+      let found = false;
+      while (!found && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        found = await readFile(storePaths(home).checkpoint).then(
+          () => true,
+          () => false,
+        );
+      }
+      assert.ok(found, 'no checkpoint was written');
+    } finally {
+      await jitd.stop();
+    }
+    const k = await startInProcess({ home });
+    assert.equal(k.kernel.store.boot.checkpoint, 'used');
+    await k.stop();
+  });
 });
