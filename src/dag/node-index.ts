@@ -1,9 +1,11 @@
 /**
  * The DAG's in-memory index: NodeID → {type code, lamport, has-children flag, location, length}.
- * An open-addressing hash table over typed arrays, so a million nodes cost about 100 bytes each
- * (a Map of objects costs several times that). Keys are the 32 id bytes; the first four bytes of a
- * BLAKE3 digest are already uniform, so they are the hash. Insertion order is kept (`order`), so
- * iteration and checkpoints follow WAL order and never the table layout.
+ * Open-addressing hash tables over typed arrays, so a million nodes cost about 100 bytes each (a
+ * Map of objects costs several times that). Keys are the 32 id bytes; BLAKE3 digests are uniform,
+ * so their bytes are the hash: byte 0 picks one of 256 shards, bytes 4–7 the slot. Sharding keeps
+ * every grow small (one shard doubles at a time: a single table of 1.5M entries stalled 0.8 s).
+ * Insertion order is kept (a shard number per entry, and each shard's own order), so iteration and
+ * checkpoints follow WAL order and never the table layout.
  */
 
 const KEY = 32;
@@ -17,7 +19,8 @@ export interface IndexEntry {
   readonly len: number;
 }
 
-export class NodeIndex {
+/** One shard: an open-addressing table with its own insertion order. */
+class IndexShard {
   private cap: number;
   private keys: Uint8Array;
   private types: Uint8Array;
@@ -62,7 +65,7 @@ export class NodeIndex {
   /** The slot holding `id` (32 bytes), or -1. */
   private find(id: Uint8Array): number {
     const mask = this.cap - 1;
-    let s = ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) & mask;
+    let s = ((id[4]! << 24) | (id[5]! << 16) | (id[6]! << 8) | id[7]!) & mask;
     for (;;) {
       if (this.types[s] === 0) return -1;
       const base = s * KEY;
@@ -80,7 +83,7 @@ export class NodeIndex {
 
   private freeSlot(id: Uint8Array): number {
     const mask = this.cap - 1;
-    let s = ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) & mask;
+    let s = ((id[4]! << 24) | (id[5]! << 16) | (id[6]! << 8) | id[7]!) & mask;
     while (this.types[s] !== 0) s = (s + 1) & mask;
     return s;
   }
@@ -146,7 +149,7 @@ export class NodeIndex {
     for (let i = 0; i < this.n; i++) {
       const from = this.order[i]!;
       const k = from * KEY;
-      let s = ((old[k]! << 24) | (old[k + 1]! << 16) | (old[k + 2]! << 8) | old[k + 3]!) & mask;
+      let s = ((old[k + 4]! << 24) | (old[k + 5]! << 16) | (old[k + 6]! << 8) | old[k + 7]!) & mask;
       while (types[s] !== 0) s = (s + 1) & mask;
       for (let w = 0, a = k >> 2, b = (s * KEY) >> 2; w < KEY >> 2; w++)
         newWords[b + w] = oldWords[a + w]!;
@@ -180,6 +183,87 @@ export class NodeIndex {
     }
   }
 
+  /** The i-th entry of this shard in its insertion order. */
+  entryAt(i: number): { key: Uint8Array; e: IndexEntry } {
+    const slot = this.order[i]!;
+    return {
+      key: this.keys.subarray(slot * KEY, slot * KEY + KEY),
+      e: {
+        typeCode: this.types[slot]!,
+        lamport: this.lamports[slot]!,
+        hasChildren: (this.flags[slot]! & FLAG_HAS_CHILDREN) !== 0,
+        loc: this.locs[slot]!,
+        len: this.lens[slot]!,
+      },
+    };
+  }
+}
+
+const SHARDS = 256;
+
+export class NodeIndex {
+  private readonly shards: IndexShard[];
+  /** The shard of the i-th inserted entry. */
+  private shardOf: Uint8Array;
+  private n = 0;
+
+  constructor(capacity = 1024) {
+    const per = Math.max(16, Math.ceil(capacity / SHARDS));
+    this.shards = Array.from({ length: SHARDS }, () => new IndexShard(per));
+    this.shardOf = new Uint8Array(Math.max(1024, capacity));
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** Bytes held by the tables and the order. */
+  get memoryBytes(): number {
+    let b = this.shardOf.byteLength;
+    for (const s of this.shards) b += s.memoryBytes;
+    return b;
+  }
+
+  has(id: Uint8Array): boolean {
+    return this.shards[id[0]!]!.has(id);
+  }
+
+  get(id: Uint8Array): IndexEntry | undefined {
+    return this.shards[id[0]!]!.get(id);
+  }
+
+  /** Adds a new id (the caller has checked it is absent). `typeCode` must be non-zero. */
+  insert(
+    id: Uint8Array,
+    typeCode: number,
+    lamport: number,
+    loc: number,
+    len: number,
+    hasChildren = false,
+  ): void {
+    this.shards[id[0]!]!.insert(id, typeCode, lamport, loc, len, hasChildren);
+    if (this.n === this.shardOf.length) {
+      const next = new Uint8Array(this.shardOf.length * 2);
+      next.set(this.shardOf);
+      this.shardOf = next;
+    }
+    this.shardOf[this.n++] = id[0]!;
+  }
+
+  markHasChildren(id: Uint8Array): void {
+    this.shards[id[0]!]!.markHasChildren(id);
+  }
+
+  /** Visits entries in insertion order. `id` is a view valid only during the call. */
+  forEach(fn: (id: Uint8Array, e: IndexEntry) => void): void {
+    const cursor = new Uint32Array(SHARDS);
+    for (let i = 0; i < this.n; i++) {
+      const sh = this.shardOf[i]!;
+      const { key, e } = this.shards[sh]!.entryAt(cursor[sh]!++);
+      fn(key, e);
+    }
+  }
+
   /**
    * A compact dump in insertion order: per entry 32 id bytes, type u8, flags u8, lamport u32,
    * loc f64, len u32 (50 bytes, big-endian). `load` reverses it.
@@ -188,16 +272,16 @@ export class NodeIndex {
     const rec = KEY + 1 + 1 + 4 + 8 + 4;
     const out = new Uint8Array(this.n * rec);
     const dv = new DataView(out.buffer);
-    for (let i = 0; i < this.n; i++) {
-      const s = this.order[i]!;
-      const at = i * rec;
-      out.set(this.keys.subarray(s * KEY, s * KEY + KEY), at);
-      out[at + 32] = this.types[s]!;
-      out[at + 33] = this.flags[s]!;
-      dv.setUint32(at + 34, this.lamports[s]!);
-      dv.setFloat64(at + 38, this.locs[s]!);
-      dv.setUint32(at + 46, this.lens[s]!);
-    }
+    let i = 0;
+    this.forEach((key, e) => {
+      const at = i++ * rec;
+      out.set(key, at);
+      out[at + 32] = e.typeCode;
+      out[at + 33] = e.hasChildren ? FLAG_HAS_CHILDREN : 0;
+      dv.setUint32(at + 34, e.lamport);
+      dv.setFloat64(at + 38, e.loc);
+      dv.setUint32(at + 46, e.len);
+    });
     return out;
   }
 
