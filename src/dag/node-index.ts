@@ -94,13 +94,16 @@ class IndexShard {
 
   get(id: Uint8Array): IndexEntry | undefined {
     const s = this.find(id);
-    if (s < 0) return undefined;
+    return s < 0 ? undefined : this.entry(s);
+  }
+
+  private entry(slot: number): IndexEntry {
     return {
-      typeCode: this.types[s]!,
-      lamport: this.lamports[s]!,
-      hasChildren: (this.flags[s]! & FLAG_HAS_CHILDREN) !== 0,
-      loc: this.locs[s]!,
-      len: this.lens[s]!,
+      typeCode: this.types[slot]!,
+      lamport: this.lamports[slot]!,
+      hasChildren: (this.flags[slot]! & FLAG_HAS_CHILDREN) !== 0,
+      loc: this.locs[slot]!,
+      len: this.lens[slot]!,
     };
   }
 
@@ -169,33 +172,10 @@ class IndexShard {
     this.lens = lens;
   }
 
-  /** Visits entries in insertion order. `id` is a view valid only during the call. */
-  forEach(fn: (id: Uint8Array, e: IndexEntry) => void): void {
-    for (let i = 0; i < this.n; i++) {
-      const s = this.order[i]!;
-      fn(this.keys.subarray(s * KEY, s * KEY + KEY), {
-        typeCode: this.types[s]!,
-        lamport: this.lamports[s]!,
-        hasChildren: (this.flags[s]! & FLAG_HAS_CHILDREN) !== 0,
-        loc: this.locs[s]!,
-        len: this.lens[s]!,
-      });
-    }
-  }
-
   /** The i-th entry of this shard in its insertion order. */
   entryAt(i: number): { key: Uint8Array; e: IndexEntry } {
     const slot = this.order[i]!;
-    return {
-      key: this.keys.subarray(slot * KEY, slot * KEY + KEY),
-      e: {
-        typeCode: this.types[slot]!,
-        lamport: this.lamports[slot]!,
-        hasChildren: (this.flags[slot]! & FLAG_HAS_CHILDREN) !== 0,
-        loc: this.locs[slot]!,
-        len: this.lens[slot]!,
-      },
-    };
+    return { key: this.keys.subarray(slot * KEY, slot * KEY + KEY), e: this.entry(slot) };
   }
 }
 
