@@ -119,23 +119,22 @@ export class WalWriter {
       this.queue = [];
       let size = 0;
       for (const p of batch) size += p.bytes.length;
-      const data =
-        batch.length === 1
-          ? batch[0]!.bytes
-          : Buffer.concat(
-              batch.map((p) => p.bytes),
-              size,
-            );
       try {
-        let written = 0;
-        while (written < size) {
-          const { bytesWritten } = await this.fh.write(
-            data,
-            written,
-            size - written,
-            this.durableEnd + written,
-          );
-          written += bytesWritten;
+        // one gathered write of the whole group (no copy into a single buffer); a short write,
+        // rare for files, finishes with plain writes of what is left
+        const parts = batch.map((p) => p.bytes);
+        let written = (await this.fh.writev(parts, this.durableEnd)).bytesWritten;
+        if (written < size) {
+          const data = Buffer.concat(parts, size);
+          while (written < size) {
+            const { bytesWritten } = await this.fh.write(
+              data,
+              written,
+              size - written,
+              this.durableEnd + written,
+            );
+            written += bytesWritten;
+          }
         }
         await this.fh.datasync();
       } catch (e) {
