@@ -70,6 +70,22 @@ export function kernelOps(kernel: Kernel, info: () => CborValue): Map<string, Ha
   const sessionId = randomUUID();
   const dag = (): typeof kernel.store.reader => kernel.store.reader;
   const node = (id: NodeId): JitNode => dag().get(id);
+  /** A ref update from a payload {name, target}, answered as {ref}. */
+  const setRef = async (
+    m: M,
+    kind: 'branch' | 'tag',
+    extra: { expect?: NodeId | null; force?: boolean },
+  ): Promise<CborValue> => {
+    const r = await kernel.setRef({
+      name: need(m, 'name'),
+      kind,
+      target: nodeIdOf(m, 'target'),
+      ...extra,
+    });
+    return { ref: r === null ? null : { ...r } };
+  };
+  const expectOf = (m: M): { expect?: NodeId | null } =>
+    m.expect === undefined ? {} : { expect: m.expect === null ? null : nodeIdOf(m, 'expect') };
   const ops: [string, Handler][] = [
     [
       'handshake',
@@ -143,47 +159,10 @@ export function kernelOps(kernel: Kernel, info: () => CborValue): Map<string, Ha
     ['ref.list', () => ({ refs: kernel.store.refs().map((r) => ({ ...r })) })],
     [
       'ref.set',
-      async (p) => {
-        const m = map(p);
-        const expect =
-          m.expect === undefined
-            ? {}
-            : { expect: m.expect === null ? null : nodeIdOf(m, 'expect') };
-        const r = await kernel.setRef({
-          name: need(m, 'name'),
-          kind: 'branch',
-          target: nodeIdOf(m, 'target'),
-          ...expect,
-          force: m.force === true,
-        });
-        return { ref: r === null ? null : { ...r } };
-      },
+      (p) => setRef(map(p), 'branch', { ...expectOf(map(p)), force: map(p).force === true }),
     ],
-    [
-      'ref.create_branch',
-      async (p) => {
-        const m = map(p);
-        const r = await kernel.setRef({
-          name: need(m, 'name'),
-          kind: 'branch',
-          target: nodeIdOf(m, 'target'),
-          expect: null,
-        });
-        return { ref: r === null ? null : { ...r } };
-      },
-    ],
-    [
-      'ref.create_tag',
-      async (p) => {
-        const m = map(p);
-        const r = await kernel.setRef({
-          name: need(m, 'name'),
-          kind: 'tag',
-          target: nodeIdOf(m, 'target'),
-        });
-        return { ref: r === null ? null : { ...r } };
-      },
-    ],
+    ['ref.create_branch', (p) => setRef(map(p), 'branch', { expect: null })],
+    ['ref.create_tag', (p) => setRef(map(p), 'tag', {})],
     [
       'ref.delete',
       async (p) => {

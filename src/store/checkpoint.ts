@@ -1,4 +1,4 @@
-import { open, readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   blake3,
@@ -92,8 +92,4 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | string>
   } catch (e) {
     return `checkpoint does not decode: ${(e as Error).message}`;
   }
-}
-
-export async function writeFileDurably(path: string, data: Uint8Array | string): Promise<void> {
-  await writeFile(path, data, { flush: true });
 }
