@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { encode, encodeFrame, FrameReader, fromHex } from '../src/codec/index.js';
+import { type CborValue, encode, encodeFrame, FrameReader, fromHex } from '../src/codec/index.js';
 import { blobNode, type JitNode, makeNode, nodeId, ROOT_ID, treeNode } from '../src/dag/index.js';
 import { Kernel } from '../src/kernel/index.js';
 import { RpcClient } from '../src/rpc/index.js';
@@ -22,9 +22,9 @@ function startChild(args: string[]): Promise<ChildProcess> {
   });
 }
 
-function p99(xs: number[]): number {
+function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] ?? 0;
+  return s[Math.min(s.length - 1, Math.floor(s.length * q))] ?? 0;
 }
 
 async function stop(p: ChildProcess): Promise<void> {
@@ -37,18 +37,99 @@ export interface PatchFigures {
   readonly clients: number;
   readonly patchesPerSec: number;
   readonly echoPerSec: number;
-  readonly p99AtRate: number;
   readonly rate: number;
   readonly achievedRate: number;
+  /** Acknowledgement latency of the open-loop run, ms. */
+  readonly p50AtRate: number;
+  readonly p99AtRate: number;
+  /** The same open loop against the durable echo server, ms. */
+  readonly echoP50AtRate: number;
+  readonly echoP99AtRate: number;
+}
+
+/** A client of the echo servers: sends one frame, resolves when a frame comes back (in order). */
+class EchoClient {
+  private readonly reader = new FrameReader();
+  private waiting: (() => void)[] = [];
+
+  private readonly socket: Socket;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('data', (d: Buffer) => {
+      for (const _ of this.reader.push(d)) this.waiting.shift()?.();
+    });
+  }
+
+  static async connect(path: string): Promise<EchoClient> {
+    const s = connect(path);
+    await new Promise((r) => s.once('connect', r));
+    return new EchoClient(s);
+  }
+
+  call(frame: Uint8Array): Promise<void> {
+    return new Promise<void>((r) => {
+      this.waiting.push(r);
+      this.socket.write(frame);
+    });
+  }
+
+  close(): void {
+    this.waiting = [];
+    this.socket.destroy();
+  }
+}
+
+/**
+ * Open loop: `send(k)` is started at `rate`/s for `ms` whatever the answers do, and the latency of
+ * each answer recorded. Returns the latencies (ms) and the rate achieved.
+ */
+async function openLoop(
+  rate: number,
+  ms: number,
+  send: (k: number) => Promise<unknown>,
+): Promise<{ lat: number[]; achievedRate: number }> {
+  const lat: number[] = [];
+  const inflight: Promise<void>[] = [];
+  const t0 = performance.now();
+  const total = Math.floor((rate * ms) / 1000);
+  for (let k = 0; k < total; k++) {
+    const due = t0 + (k * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const sent = performance.now();
+    inflight.push(send(k).then(() => void lat.push(performance.now() - sent)));
+  }
+  await Promise.all(inflight);
+  return { lat, achievedRate: total / ((performance.now() - t0) / 1000) };
 }
 
 /**
  * Durable shadow.apply_patch (one 1 KiB put each) from 8 clients over the Unix socket, each
- * keeping `window` requests in flight, against the same clients sending 1 KiB frames to a raw
- * framed echo server. Then an open-loop run at `rate` patches/s for p99 acknowledgement latency.
+ * keeping `window` requests in flight, against the same clients sending the same frames to a raw
+ * framed echo server. Then an open-loop run at `rate` patches/s for acknowledgement latency,
+ * against the same open loop on a durable echo server (group commit + fdatasync, no kernel): the
+ * floor this disk and socket set.
  */
 export async function patchBench(ms = 3000, window = 8, rate = 5000): Promise<PatchFigures> {
   const home = await mkdtemp(join(tmpdir(), 'jit-bench-k-'));
+  const content = new Uint8Array(1024).fill(97);
+  let seq = 0;
+  const patchOf = (sws: string, i: number): CborValue => {
+    const n = seq++;
+    const c = content.slice();
+    new DataView(c.buffer).setUint32(0, n);
+    return {
+      id: sws,
+      patch: { author: `a${i}`, ops: [{ op: 'put', path: `f${n % 1000}`, content: c }] },
+    };
+  };
+  const frameOf = (i: number): Uint8Array =>
+    encodeFrame(
+      encode({ op: 'shadow.apply_patch', ts: 0, rid: 1, payload: patchOf('00'.repeat(16), i) }),
+    );
+  let patchesPerSec = 0;
+  let open: Awaited<ReturnType<typeof openLoop>>;
   const jitd = await startChild([jitdBin, '--home', home]);
   try {
     const clients = await Promise.all(
@@ -60,17 +141,6 @@ export async function patchBench(ms = 3000, window = 8, rate = 5000): Promise<Pa
           ((await c.call('shadow.create', { ref: 'main', owner: `a${i}` })) as { id: string }).id,
       ),
     );
-    const content = new Uint8Array(1024).fill(97);
-    let seq = 0;
-    const patchOf = (i: number): unknown => {
-      const n = seq++;
-      const c = content.slice();
-      new DataView(c.buffer).setUint32(0, n);
-      return {
-        id: swss[i]!,
-        patch: { author: `a${i}`, ops: [{ op: 'put', path: `f${n % 1000}`, content: c }] },
-      };
-    };
     // closed loop, `window` in flight per client
     let done = 0;
     const end = performance.now() + ms;
@@ -78,74 +148,85 @@ export async function patchBench(ms = 3000, window = 8, rate = 5000): Promise<Pa
       clients.map(async (c, i) => {
         const lane = async (): Promise<void> => {
           while (performance.now() < end) {
-            await c.call('shadow.apply_patch', patchOf(i) as never);
+            await c.call('shadow.apply_patch', patchOf(swss[i]!, i));
             done++;
           }
         };
         await Promise.all(Array.from({ length: window }, lane));
       }),
     );
-    const patchesPerSec = done / (ms / 1000);
-    // open loop at `rate`: latency of each acknowledgement
-    const lat: number[] = [];
-    const inflight: Promise<void>[] = [];
-    const t0 = performance.now();
-    const total = Math.floor((rate * ms) / 1000);
-    for (let k = 0; k < total; k++) {
-      const due = t0 + (k * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      const sent = performance.now();
-      inflight.push(
-        clients[k % 8]!.call('shadow.apply_patch', patchOf(k % 8) as never).then(
-          () => void lat.push(performance.now() - sent),
-        ),
-      );
-    }
-    await Promise.all(inflight);
-    const achievedRate = total / ((performance.now() - t0) / 1000);
+    patchesPerSec = done / (ms / 1000);
+    open = await openLoop(rate, ms, (k) =>
+      clients[k % 8]!.call('shadow.apply_patch', patchOf(swss[k % 8]!, k % 8)),
+    );
     await Promise.all(clients.map((c) => c.close()));
-    const echoPerSec = await echoBench(ms, window);
-    return { clients: 8, patchesPerSec, echoPerSec, p99AtRate: p99(lat), rate, achievedRate };
   } finally {
     await stop(jitd);
     await rm(home, { recursive: true, force: true });
   }
+  const echoPerSec = await echoBench(ms, window, frameOf);
+  const floor = await durableEchoBench(ms, rate, frameOf);
+  return {
+    clients: 8,
+    patchesPerSec,
+    echoPerSec,
+    rate,
+    achievedRate: open.achievedRate,
+    p50AtRate: quantile(open.lat, 0.5),
+    p99AtRate: quantile(open.lat, 0.99),
+    echoP50AtRate: quantile(floor, 0.5),
+    echoP99AtRate: quantile(floor, 0.99),
+  };
 }
 
-/** 8 clients × `window` in flight of 1 KiB-payload frames against the raw echo server. */
-async function echoBench(ms: number, window: number): Promise<number> {
+/** 8 clients × `window` in flight of patch-sized frames against the raw echo server. */
+async function echoBench(
+  ms: number,
+  window: number,
+  frameOf: (i: number) => Uint8Array,
+): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'jit-bench-echo-'));
   const sock = join(dir, 'echo.sock');
   const echo = await startChild([join(here, 'echo-server.js'), sock]);
   try {
-    const frame = encodeFrame(encode({ op: 'x', ts: 0, rid: 1, payload: new Uint8Array(1100) }));
     let done = 0;
     const end = performance.now() + ms;
     await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        const s = connect(sock);
-        await new Promise((r) => s.once('connect', r));
-        const reader = new FrameReader();
-        let waiting: (() => void)[] = [];
-        s.on('data', (d: Buffer) => {
-          for (const _ of reader.push(d)) waiting.shift()?.();
-        });
+      Array.from({ length: 8 }, async (_, i) => {
+        const c = await EchoClient.connect(sock);
         const lane = async (): Promise<void> => {
           while (performance.now() < end) {
-            await new Promise<void>((r) => {
-              waiting.push(r);
-              s.write(frame);
-            });
+            await c.call(frameOf(i));
             done++;
           }
         };
         await Promise.all(Array.from({ length: window }, lane));
-        waiting = [];
-        s.destroy();
+        c.close();
       }),
     );
     return done / (ms / 1000);
+  } finally {
+    await stop(echo);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The open loop of `patchBench` against the durable echo server; the latencies, ms. */
+export async function durableEchoBench(
+  ms: number,
+  rate: number,
+  frameOf: (i: number) => Uint8Array,
+): Promise<number[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'jit-bench-decho-'));
+  const sock = join(dir, 'echo.sock');
+  const echo = await startChild([join(here, 'durable-echo-server.js'), sock, join(dir, 'log')]);
+  try {
+    const clients = await Promise.all(Array.from({ length: 8 }, () => EchoClient.connect(sock)));
+    // the same warm-up as the kernel gets from its closed-loop run
+    await openLoop(rate, ms / 2, (k) => clients[k % 8]!.call(frameOf(k % 8)));
+    const { lat } = await openLoop(rate, ms, (k) => clients[k % 8]!.call(frameOf(k % 8)));
+    for (const c of clients) c.close();
+    return lat;
   } finally {
     await stop(echo);
     await rm(dir, { recursive: true, force: true });
@@ -163,13 +244,7 @@ export async function roundTripBench(
   const echo = await startChild([join(here, 'echo-server.js'), sock]);
   try {
     const c = await RpcClient.connect({ path: socketPath(home) });
-    const s = connect(sock);
-    await new Promise((r) => s.once('connect', r));
-    const reader = new FrameReader();
-    let wake: (() => void) | undefined;
-    s.on('data', (d: Buffer) => {
-      for (const _ of reader.push(d)) wake?.();
-    });
+    const e = await EchoClient.connect(sock);
     const frame = encodeFrame(encode({ op: 'handshake', ts: 0, rid: 1, payload: {} }));
     const rates = { rpc: [] as number[], echo: [] as number[] };
     for (let round = 0; round < 4; round++) {
@@ -183,16 +258,13 @@ export async function roundTripBench(
       n = 0;
       t = performance.now();
       while (performance.now() - t < ms / 4) {
-        await new Promise<void>((r) => {
-          wake = r;
-          s.write(frame);
-        });
+        await e.call(frame);
         n++;
       }
       rates.echo.push(n / ((performance.now() - t) / 1000));
     }
     await c.close();
-    s.destroy();
+    e.close();
     const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     return { rpcPerSec: med(rates.rpc), echoPerSec: med(rates.echo) };
   } finally {

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { type CborValue, FrameReader } from '../codec/index.js';
+import { batchedWriter } from './batched-write.js';
 import { ConnectionError, RemoteError } from './errors.js';
 import { decodeResponse, encodeRequestFrame } from './protocol.js';
 
@@ -11,12 +12,14 @@ interface Waiting {
 /** A typed RPC client: many calls in flight on one connection, matched by rid. */
 export class RpcClient {
   private readonly socket: Socket;
+  private readonly write: (bytes: Uint8Array) => void;
   private readonly waiting = new Map<number, Waiting>();
   private nextRid = 1;
   private closed: Error | undefined;
 
   private constructor(socket: Socket) {
     this.socket = socket;
+    this.write = batchedWriter(socket);
     const reader = new FrameReader();
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -93,7 +96,7 @@ export class RpcClient {
         },
         { once: true },
       );
-      this.socket.write(encodeRequestFrame({ op, ts: 0, rid, payload }));
+      this.write(encodeRequestFrame({ op, ts: 0, rid, payload }));
     });
   }
 

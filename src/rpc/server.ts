@@ -1,6 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { type CborValue, FrameError, FrameReader } from '../codec/index.js';
+import { batchedWriter } from './batched-write.js';
 import { InvalidOpError, toWireError } from './errors.js';
 import { decodeRequest, encodeResponseFrame } from './protocol.js';
 
@@ -59,8 +60,9 @@ export class RpcServer {
     // after a bad frame (or too many bad requests) nothing more is read; answers already owed
     // still go out, then the connection closes
     let closing = false;
+    const write = batchedWriter(socket);
     const send = (bytes: Uint8Array): void => {
-      if (!socket.destroyed && socket.writable) socket.write(bytes);
+      if (!socket.destroyed && socket.writable) write(bytes);
     };
     const maybeEnd = (): void => {
       if ((peerEnded || closing) && inFlight === 0 && !socket.destroyed) socket.end();
