@@ -1,12 +1,13 @@
 /**
  * Layer rules (docs/ARCHITECTURE.md). An arrow points from a layer to the layers that may import it:
- *   errors → codec → dag → wal → store → kernel → rpc → mp → jitna → sdk → cli / daemon / dashboard
+ *   errors → util → codec → identity → dag → wal → store → kernel → rpc → mp → jitna → sdk → cli / daemon / dashboard
  * Nothing imports "upwards" and there are no cycles.
  */
 const layers = [
   'errors',
   'util',
   'codec',
+  'identity',
   'dag',
   'wal',
   'store',

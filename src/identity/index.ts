@@ -1,0 +1,22 @@
+/**
+ * @module identity — Ed25519 keys, signers and verifiers, and the trust store that binds agent ids
+ * to public keys (DESIGN §7). Used by the kernel, rpc, mp and jitna layers; depends on codec.
+ */
+export {
+  AgentExistsError,
+  IdentityInputError,
+  KeyFileError,
+  KeyPermissionError,
+  TrustStoreError,
+  UnknownAgentError,
+} from './errors.js';
+export {
+  fingerprint,
+  KeyPair,
+  PUBLIC_KEY_BYTES,
+  publicKeyObject,
+  SIGNATURE_BYTES,
+  verifyEd25519,
+} from './keys.js';
+export { keySigner, type Signer, staticVerifier, type Verdict, type Verifier } from './signer.js';
+export { type AgentRole, checkAgentId, type TrustedAgent, TrustStore } from './trust.js';

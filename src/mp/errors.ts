@@ -1,0 +1,25 @@
+import { JitError } from '../errors/index.js';
+
+/** A topic or pattern is malformed. */
+export class TopicError extends JitError {
+  override readonly name = 'TopicError';
+  readonly codeName = 'E_BAD_PAYLOAD' as const;
+}
+
+/** Bytes that are not a well-formed envelope (DESIGN §6). */
+export class EnvelopeError extends JitError {
+  override readonly name = 'EnvelopeError';
+  readonly codeName = 'E_BAD_PAYLOAD' as const;
+}
+
+/** The plane, transport or subscription is closed. */
+export class PlaneClosedError extends JitError {
+  override readonly name = 'PlaneClosedError';
+  readonly codeName = 'E_UNAVAILABLE' as const;
+}
+
+/** A payload is larger than the transport's limit. */
+export class PayloadTooLargeError extends JitError {
+  override readonly name = 'PayloadTooLargeError';
+  readonly codeName = 'E_BAD_PAYLOAD' as const;
+}

@@ -1,0 +1,40 @@
+/**
+ * @module mp — the Message Plane (DESIGN §6, RFC-0008): envelopes, topics and patterns, the
+ * transport interface with its in-process `memory` adapter, and the plane API over any transport.
+ * Advisory only: nothing here changes the kernel's state.
+ */
+export {
+  checkSignature,
+  decodeEnvelope,
+  ENVELOPE_VERSION,
+  type Envelope,
+  encodeEnvelope,
+  MAX_ENVELOPE_BYTES,
+  MESSAGE_ID_BYTES,
+  messageIdHex,
+  newMessageId,
+  seal,
+  signingBytes,
+} from './envelope.js';
+export { EnvelopeError, PayloadTooLargeError, PlaneClosedError, TopicError } from './errors.js';
+export { MemoryBroker } from './memory.js';
+export {
+  KERNEL_AGENT,
+  type Message,
+  Plane,
+  type PlaneOptions,
+  type PlaneStats,
+  type PlaneSubscribeOptions,
+  type PlaneSubscription,
+  type Rejection,
+  type RejectReason,
+} from './plane.js';
+export { checkPattern, checkTopic, isKernelTopic, patternMatcher, Topics } from './topic.js';
+export type {
+  Delivery,
+  SubscribeOptions,
+  Transport,
+  TransportGap,
+  TransportSubscription,
+} from './transport.js';
+export { type Gap, RecentKeys, Reorder } from './window.js';

@@ -1,0 +1,297 @@
+import { PlaneClosedError, TopicError } from './errors.js';
+import { checkPattern, checkTopic, patternMatcher } from './topic.js';
+import type {
+  Delivery,
+  SubscribeOptions,
+  Transport,
+  TransportGap,
+  TransportSubscription,
+} from './transport.js';
+
+interface Held {
+  readonly topic: string;
+  readonly data: Uint8Array;
+  redelivered: boolean;
+}
+
+const DEFAULT_IN_FLIGHT = 256;
+const DEFAULT_BACKLOG = 4096;
+
+/** The messages of one consumer (durable: named; ephemeral: one subscription's own). */
+class Group {
+  backlog: Held[] = [];
+  head = 0;
+  readonly members: Member[] = [];
+  private next = 0;
+  private spaceWaiters: (() => void)[] = [];
+
+  readonly name: string | undefined;
+  readonly pattern: string;
+  readonly matches: (topic: string) => boolean;
+  readonly maxBacklog: number;
+
+  constructor(name: string | undefined, pattern: string, maxBacklog: number) {
+    this.name = name;
+    this.pattern = pattern;
+    this.matches = patternMatcher(pattern);
+    this.maxBacklog = maxBacklog;
+  }
+
+  get pending(): number {
+    return this.backlog.length - this.head;
+  }
+
+  get full(): boolean {
+    return this.pending >= this.maxBacklog;
+  }
+
+  waitForSpace(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        this.spaceWaiters = this.spaceWaiters.filter((w) => w !== done);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.spaceWaiters.push(done);
+    });
+  }
+
+  push(h: Held): void {
+    this.backlog.push(h);
+    this.pump();
+  }
+
+  /** Puts unacknowledged messages back at the front, in their order. */
+  requeue(hs: Held[]): void {
+    for (const h of hs) h.redelivered = true;
+    this.backlog = [...hs, ...this.backlog.slice(this.head)];
+    this.head = 0;
+    this.pump();
+  }
+
+  /** Hands backlog to members with room, round robin. */
+  pump(): void {
+    const n = this.members.length;
+    while (this.head < this.backlog.length && n > 0) {
+      let m: Member | undefined;
+      for (let i = 0; i < n; i++) {
+        const c = this.members[(this.next + i) % n]!;
+        if (c.hasRoom) {
+          m = c;
+          this.next = (this.next + i + 1) % n;
+          break;
+        }
+      }
+      if (m === undefined) break;
+      const h = this.backlog[this.head]!;
+      this.backlog[this.head++] = undefined as never;
+      m.hand(h);
+    }
+    if (this.head > 1024 && this.head * 2 > this.backlog.length) {
+      this.backlog = this.backlog.slice(this.head);
+      this.head = 0;
+    }
+    while (this.spaceWaiters.length > 0 && !this.full) this.spaceWaiters.shift()!();
+  }
+}
+
+/** One subscription: a member of its group. */
+class Member implements TransportSubscription {
+  private readonly inflight = new Map<number, Held>();
+  private ready: Delivery[] = [];
+  private readyHead = 0;
+  private wake: ((r: IteratorResult<Delivery>) => void) | undefined;
+  private counter = 0;
+  private closed = false;
+
+  private readonly group: Group;
+  private readonly maxInFlight: number;
+  private readonly onClose: (m: Member) => void;
+
+  constructor(group: Group, maxInFlight: number, onClose: (m: Member) => void) {
+    this.group = group;
+    this.maxInFlight = maxInFlight;
+    this.onClose = onClose;
+  }
+
+  get pattern(): string {
+    return this.group.pattern;
+  }
+
+  get hasRoom(): boolean {
+    return !this.closed && this.inflight.size < this.maxInFlight;
+  }
+
+  hand(h: Held): void {
+    const n = ++this.counter;
+    this.inflight.set(n, h);
+    let acked = false;
+    const d: Delivery = {
+      topic: h.topic,
+      data: h.data,
+      redelivered: h.redelivered,
+      ack: () => {
+        if (acked) return;
+        acked = true;
+        if (this.inflight.delete(n)) this.group.pump();
+      },
+    };
+    if (this.wake !== undefined) {
+      const w = this.wake;
+      this.wake = undefined;
+      w({ value: d, done: false });
+    } else this.ready.push(d);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Delivery> {
+    return {
+      next: () => {
+        if (this.readyHead < this.ready.length) {
+          const d = this.ready[this.readyHead]!;
+          this.ready[this.readyHead++] = undefined as never;
+          if (this.readyHead === this.ready.length) {
+            this.ready = [];
+            this.readyHead = 0;
+          }
+          return Promise.resolve({ value: d, done: false });
+        }
+        if (this.closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((r) => {
+          this.wake = r;
+        });
+      },
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    const unacked = [...this.inflight.values()];
+    this.inflight.clear();
+    this.ready = [];
+    this.readyHead = 0;
+    this.wake?.({ value: undefined, done: true });
+    this.wake = undefined;
+    this.onClose(this);
+    if (unacked.length > 0) this.group.requeue(unacked);
+    return Promise.resolve();
+  }
+}
+
+/**
+ * An in-process broker: the `memory` transport's shared state. Connections made with `connect`
+ * see each other's messages. Everything is bounded: a group holds at most `maxBacklog` messages
+ * and a publisher waits for room.
+ */
+export class MemoryBroker {
+  private readonly groups = new Set<Group>();
+  private readonly durable = new Map<string, Group>();
+  readonly maxBacklog: number;
+
+  constructor(opts: { maxBacklog?: number } = {}) {
+    this.maxBacklog = opts.maxBacklog ?? DEFAULT_BACKLOG;
+  }
+
+  connect(): Transport {
+    return new MemoryTransport(this);
+  }
+
+  /** Forgets a durable group and what it holds. */
+  deleteGroup(name: string): void {
+    const g = this.durable.get(name);
+    if (g === undefined) return;
+    this.durable.delete(name);
+    this.groups.delete(g);
+  }
+
+  /** @internal */
+  async publish(topic: string, data: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
+    for (const g of this.groups) {
+      if (!g.matches(topic)) continue;
+      while (g.full && this.groups.has(g)) await g.waitForSpace(signal);
+      g.push({ topic, data, redelivered: false });
+    }
+  }
+
+  /** @internal */
+  join(pattern: string, opts: SubscribeOptions, onClose: (m: Member) => void): Member {
+    let g: Group;
+    if (opts.group !== undefined) {
+      const existing = this.durable.get(opts.group);
+      if (existing !== undefined && existing.pattern !== pattern)
+        throw new TopicError(
+          `group ${opts.group} subscribes to "${existing.pattern}", not "${pattern}"`,
+          { group: opts.group },
+        );
+      g = existing ?? new Group(opts.group, pattern, this.maxBacklog);
+      if (existing === undefined) {
+        this.durable.set(opts.group, g);
+        this.groups.add(g);
+      }
+    } else {
+      g = new Group(undefined, pattern, this.maxBacklog);
+      this.groups.add(g);
+    }
+    const m = new Member(g, opts.maxInFlight ?? DEFAULT_IN_FLIGHT, (mm) => {
+      const i = g.members.indexOf(mm);
+      if (i >= 0) g.members.splice(i, 1);
+      if (g.name === undefined) this.groups.delete(g);
+      g.pump();
+      onClose(mm);
+    });
+    g.members.push(m);
+    g.pump();
+    return m;
+  }
+}
+
+class MemoryTransport implements Transport {
+  readonly name = 'memory';
+  readonly gaps: readonly TransportGap[] = [
+    { feature: 'survives-restart', reason: 'an in-process broker lives and dies with its process' },
+  ];
+  private readonly subs = new Set<Member>();
+  private closed = false;
+
+  private readonly broker: MemoryBroker;
+
+  constructor(broker: MemoryBroker) {
+    this.broker = broker;
+  }
+
+  async start(): Promise<void> {
+    if (this.closed) throw new PlaneClosedError('this memory connection is closed');
+  }
+
+  publish(topic: string, data: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.closed)
+      return Promise.reject(new PlaneClosedError('this memory connection is closed'));
+    checkTopic(topic);
+    opts.signal?.throwIfAborted();
+    return this.broker.publish(topic, data, opts.signal);
+  }
+
+  async subscribe(pattern: string, opts: SubscribeOptions = {}): Promise<TransportSubscription> {
+    if (this.closed) throw new PlaneClosedError('this memory connection is closed');
+    checkPattern(pattern);
+    opts.signal?.throwIfAborted();
+    const m = this.broker.join(pattern, opts, (mm) => this.subs.delete(mm));
+    this.subs.add(m);
+    opts.signal?.addEventListener('abort', () => void m.close(), { once: true });
+    return m;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subs].map((s) => s.close()));
+  }
+}

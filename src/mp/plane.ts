@@ -1,0 +1,445 @@
+import { debuglog } from 'node:util';
+import type { CborValue } from '../codec/index.js';
+import type { Signer, Verifier } from '../identity/index.js';
+import {
+  checkSignature,
+  decodeEnvelope,
+  ENVELOPE_VERSION,
+  type Envelope,
+  encodeEnvelope,
+  MAX_ENVELOPE_BYTES,
+  messageIdHex,
+  newMessageId,
+  seal,
+} from './envelope.js';
+import { PayloadTooLargeError, PlaneClosedError } from './errors.js';
+import { checkTopic, isKernelTopic } from './topic.js';
+import type { Delivery, Transport, TransportSubscription } from './transport.js';
+import { type Gap, RecentKeys, Reorder } from './window.js';
+
+const debug = debuglog('jit:mp');
+
+/** The agent id the kernel signs as. */
+export const KERNEL_AGENT = 'jit-kernel';
+
+/** Why a delivery was dropped instead of delivered. */
+export type RejectReason =
+  | 'malformed'
+  | 'unsigned'
+  | 'unknown-sender'
+  | 'bad-signature'
+  | 'wrong-topic'
+  | 'not-kernel'
+  | 'duplicate'
+  | 'stale';
+
+export interface Rejection {
+  readonly reason: RejectReason;
+  /** The topic it was delivered on. */
+  readonly topic: string;
+  readonly sender?: string;
+  readonly id?: string;
+  readonly detail?: string;
+}
+
+/** A verified message, delivered in order. */
+export interface Message {
+  readonly envelope: Envelope;
+  readonly topic: string;
+  readonly sender: string;
+  readonly payload: CborValue;
+  /** The message id as hex. */
+  readonly id: string;
+  readonly redelivered: boolean;
+  /** Done with it: it will not be delivered again. Idempotent. */
+  ack(): void;
+}
+
+export interface PlaneOptions {
+  readonly transport: Transport;
+  /** The agent id this plane publishes as. */
+  readonly sender: string;
+  /** Signs every envelope this plane publishes; without it envelopes go unsigned. */
+  readonly signer?: Signer;
+  /** Checks the signatures of what is delivered; without it they are not checked. */
+  readonly verifier?: Verifier;
+  /** Drop unsigned messages (default: true when a verifier is given). */
+  readonly requireSignatures?: boolean;
+  /** Remembered (sender, id) pairs for duplicate suppression, per subscription (default 16384). */
+  readonly dedupWindow?: number;
+  /** Out-of-order messages held per (topic, sender) before a gap is reported (default 256). */
+  readonly reorderBound?: number;
+  /** How long a held message waits for the ones before it before a gap is reported (default 1000 ms). */
+  readonly gapTimeoutMs?: number;
+}
+
+export interface PlaneStats {
+  published: number;
+  delivered: number;
+  gaps: number;
+  rejected: Record<RejectReason, number>;
+}
+
+export interface PlaneSubscribeOptions {
+  /** A durable consumer name (see the transport's `group`). */
+  readonly group?: string;
+  readonly maxInFlight?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface PlaneSubscription extends AsyncIterable<Message> {
+  readonly pattern: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The Message Plane API (DESIGN §6) over one transport: signed envelopes out; verified,
+ * deduplicated, per-(topic, sender) ordered messages in. It only proposes: nothing here touches
+ * the kernel's state.
+ */
+export class Plane {
+  readonly sender: string;
+  readonly transport: Transport;
+  readonly stats: PlaneStats = {
+    published: 0,
+    delivered: 0,
+    gaps: 0,
+    rejected: {
+      malformed: 0,
+      unsigned: 0,
+      'unknown-sender': 0,
+      'bad-signature': 0,
+      'wrong-topic': 0,
+      'not-kernel': 0,
+      duplicate: 0,
+      stale: 0,
+    },
+  };
+  private readonly opts: PlaneOptions;
+  private readonly requireSigs: boolean;
+  private readonly seqs = new Map<string, number>();
+  private readonly tails = new Map<string, Promise<void>>();
+  private readonly subs = new Set<PlaneSub>();
+  private readonly rejectListeners = new Set<(r: Rejection) => void>();
+  private readonly gapListeners = new Set<(g: Gap) => void>();
+  private clock = 0;
+  private closed = false;
+
+  private constructor(opts: PlaneOptions) {
+    this.opts = opts;
+    this.sender = opts.sender;
+    this.transport = opts.transport;
+    this.requireSigs = opts.requireSignatures ?? opts.verifier !== undefined;
+  }
+
+  /** Starts the transport and returns the plane. */
+  static async open(opts: PlaneOptions & { signal?: AbortSignal }): Promise<Plane> {
+    if (opts.signer !== undefined && opts.signer.agent !== opts.sender)
+      throw new PlaneClosedError(`the signer is ${opts.signer.agent}, not ${opts.sender}`);
+    await opts.transport.start({ signal: opts.signal });
+    return new Plane(opts);
+  }
+
+  /** Listens for dropped deliveries; returns a function that stops listening. */
+  onReject(f: (r: Rejection) => void): () => void {
+    this.rejectListeners.add(f);
+    return () => this.rejectListeners.delete(f);
+  }
+
+  /** Listens for gaps in (topic, sender) streams; returns a function that stops listening. */
+  onGap(f: (g: Gap) => void): () => void {
+    this.gapListeners.add(f);
+    return () => this.gapListeners.delete(f);
+  }
+
+  /** Builds, signs and encodes the next envelope for `topic` without sending it. */
+  envelope(topic: string, payload: CborValue): { envelope: Envelope; bytes: Uint8Array } {
+    checkTopic(topic);
+    const seq = (this.seqs.get(topic) ?? 0) + 1;
+    let e: Envelope = {
+      v: ENVELOPE_VERSION,
+      id: newMessageId(),
+      sender: this.sender,
+      ts: ++this.clock,
+      seq,
+      topic,
+      payload,
+    };
+    if (this.opts.signer !== undefined) e = seal(e, this.opts.signer);
+    const bytes = encodeEnvelope(e);
+    if (bytes.length > MAX_ENVELOPE_BYTES)
+      throw new PayloadTooLargeError(
+        `an envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`,
+        { topic },
+      );
+    this.seqs.set(topic, seq);
+    return { envelope: e, bytes };
+  }
+
+  /**
+   * Publishes `payload` on `topic`; resolves with the envelope once the transport has it.
+   * Publishes on one topic leave in call order (FIFO per topic and sender).
+   */
+  publish(
+    topic: string,
+    payload: CborValue,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<Envelope> {
+    if (this.closed) return Promise.reject(new PlaneClosedError('the plane is closed'));
+    const { envelope, bytes } = this.envelope(topic, payload);
+    return this.send(topic, bytes, opts.signal).then(() => envelope);
+  }
+
+  /** Sends already-encoded envelope bytes (a retry sends the same bytes again). */
+  send(topic: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const prev = this.tails.get(topic);
+    const sent =
+      prev === undefined
+        ? this.transport.publish(topic, bytes, { signal })
+        : prev.then(() => this.transport.publish(topic, bytes, { signal }));
+    const tail = sent.then(
+      () => {
+        this.stats.published++;
+      },
+      () => undefined,
+    );
+    this.tails.set(topic, tail);
+    void tail.then(() => {
+      if (this.tails.get(topic) === tail) this.tails.delete(topic);
+    });
+    return sent;
+  }
+
+  /** Subscribes to `pattern` as an async iterator of verified, ordered messages. */
+  subscribe(pattern: string, opts?: PlaneSubscribeOptions): Promise<PlaneSubscription>;
+  /** Subscribes with a callback: each message is acknowledged when the callback's promise settles. */
+  subscribe(
+    pattern: string,
+    handler: (m: Message) => unknown,
+    opts?: PlaneSubscribeOptions,
+  ): Promise<PlaneSubscription>;
+  async subscribe(
+    pattern: string,
+    a?: PlaneSubscribeOptions | ((m: Message) => unknown),
+    b?: PlaneSubscribeOptions,
+  ): Promise<PlaneSubscription> {
+    if (this.closed) throw new PlaneClosedError('the plane is closed');
+    const handler = typeof a === 'function' ? a : undefined;
+    const opts = (typeof a === 'function' ? b : a) ?? {};
+    const t = await this.transport.subscribe(pattern, opts);
+    const s = new PlaneSub(this, t, (x) => this.subs.delete(x));
+    this.subs.add(s);
+    if (handler !== undefined) void s.run(handler);
+    return s;
+  }
+
+  /** @internal the checks of DESIGN §6 for one delivery: the message, or why it was dropped. */
+  check(d: Delivery): Message | Rejection {
+    let e: Envelope;
+    try {
+      e = decodeEnvelope(d.data);
+    } catch (err) {
+      return { reason: 'malformed', topic: d.topic, detail: (err as Error).message };
+    }
+    const id = messageIdHex(e);
+    const who = { topic: d.topic, sender: e.sender, id };
+    if (e.topic !== d.topic)
+      return { reason: 'wrong-topic', ...who, detail: `signed for ${e.topic}` };
+    if (isKernelTopic(d.topic) && e.sender !== KERNEL_AGENT)
+      return { reason: 'not-kernel', ...who };
+    const v = this.opts.verifier === undefined ? 'unsigned' : checkSignature(e, this.opts.verifier);
+    if (v === 'unsigned') {
+      if (this.requireSigs) return { reason: 'unsigned', ...who };
+    } else if (v !== 'ok') return { reason: v, ...who };
+    this.clock = Math.max(this.clock, e.ts);
+    return {
+      envelope: e,
+      topic: d.topic,
+      sender: e.sender,
+      payload: e.payload,
+      id,
+      redelivered: d.redelivered,
+      ack: () => d.ack(),
+    };
+  }
+
+  /** @internal */
+  reject(r: Rejection): void {
+    this.stats.rejected[r.reason]++;
+    debug('dropped a message on %s: %s %s', r.topic, r.reason, r.detail ?? '');
+    for (const f of this.rejectListeners) f(r);
+  }
+
+  /** @internal */
+  gap(g: Gap): void {
+    this.stats.gaps++;
+    debug('gap on %s from %s: seq %d..%d never arrived', g.topic, g.sender, g.from, g.to);
+    for (const f of this.gapListeners) f(g);
+  }
+
+  get options(): PlaneOptions {
+    return this.opts;
+  }
+
+  /** Closes every subscription and the transport. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subs].map((s) => s.close()));
+    await this.transport.close();
+  }
+}
+
+/** One plane subscription: the checks, duplicate window and reorder buffers over a transport one. */
+class PlaneSub implements PlaneSubscription {
+  private readonly plane: Plane;
+  private readonly t: TransportSubscription;
+  private readonly seen: RecentKeys;
+  private readonly streams = new Map<string, Reorder<Message>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly onClose: (s: PlaneSub) => void;
+  private out: Message[] = [];
+  private outHead = 0;
+  private readonly source: AsyncIterator<Delivery>;
+  private closed = false;
+  private last: Message | undefined;
+  private wake: (() => void) | undefined;
+  private pending: Promise<IteratorResult<Delivery>> | undefined;
+  private shut = false;
+
+  constructor(plane: Plane, t: TransportSubscription, onClose: (s: PlaneSub) => void) {
+    this.plane = plane;
+    this.t = t;
+    this.onClose = onClose;
+    this.seen = new RecentKeys(plane.options.dedupWindow ?? 16384);
+    this.source = t[Symbol.asyncIterator]();
+  }
+
+  get pattern(): string {
+    return this.t.pattern;
+  }
+
+  /** Takes one delivery through the checks, the duplicate window and the reorder buffer. */
+  private take(d: Delivery): void {
+    const m = this.plane.check(d);
+    if (!('envelope' in m)) {
+      d.ack();
+      this.plane.reject(m);
+      return;
+    }
+    if (!this.seen.add(`${m.sender}\u0000${m.id}`)) {
+      d.ack();
+      this.plane.reject({ reason: 'duplicate', topic: m.topic, sender: m.sender, id: m.id });
+      return;
+    }
+    const key = `${m.topic}\u0000${m.sender}`;
+    let r = this.streams.get(key);
+    if (r === undefined) {
+      r = new Reorder(this.plane.options.reorderBound ?? 256);
+      this.streams.set(key, r);
+    }
+    const res = r.offer(m.envelope.seq, m);
+    if (res === 'stale') {
+      d.ack();
+      this.plane.reject({ reason: 'stale', topic: m.topic, sender: m.sender, id: m.id });
+      return;
+    }
+    this.release(key, m, r, res);
+  }
+
+  private release(
+    key: string,
+    m: Message,
+    r: Reorder<Message>,
+    res: { out: Message[]; gap?: { from: number; to: number } },
+  ): void {
+    if (res.gap !== undefined) this.plane.gap({ topic: m.topic, sender: m.sender, ...res.gap });
+    for (const x of res.out) this.out.push(x);
+    const timer = this.timers.get(key);
+    if (r.holding === 0) {
+      if (timer !== undefined) clearTimeout(timer);
+      this.timers.delete(key);
+    } else if (timer === undefined) {
+      const t = setTimeout(() => {
+        this.timers.delete(key);
+        this.release(key, m, r, r.skip());
+        this.wake?.();
+      }, this.plane.options.gapTimeoutMs ?? 1000);
+      this.timers.set(key, t);
+    }
+  }
+
+  /** The next message, or undefined when the subscription ends. */
+  private async next(): Promise<Message | undefined> {
+    this.last?.ack();
+    this.last = undefined;
+    for (;;) {
+      if (this.outHead < this.out.length) {
+        const m = this.out[this.outHead]!;
+        this.out[this.outHead++] = undefined as never;
+        if (this.outHead === this.out.length) {
+          this.out = [];
+          this.outHead = 0;
+        }
+        this.plane.stats.delivered++;
+        this.last = m;
+        return m;
+      }
+      if (this.closed) return undefined;
+      // wait for a delivery, or for a gap timer to release held messages; a delivery that
+      // loses the race is kept for the next turn
+      this.pending ??= this.source.next();
+      const got =
+        this.timers.size > 0
+          ? await Promise.race([
+              this.pending,
+              new Promise<'timer'>((r) => {
+                this.wake = () => r('timer');
+              }),
+            ])
+          : await this.pending;
+      this.wake = undefined;
+      if (got === 'timer') continue;
+      this.pending = undefined;
+      if (got.done) {
+        this.closed = true;
+        continue;
+      }
+      this.take(got.value);
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return {
+      next: async () => {
+        const m = await this.next();
+        return m === undefined ? { value: undefined, done: true } : { value: m, done: false };
+      },
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  /** Runs `handler` on each message; acknowledges each when the handler settles. */
+  async run(handler: (m: Message) => unknown): Promise<void> {
+    for (let m = await this.next(); m !== undefined; m = await this.next()) {
+      try {
+        await handler(m);
+      } catch (e) {
+        debug('a subscriber callback on %s threw: %o', m.topic, e);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.shut) return;
+    this.shut = true;
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.onClose(this);
+    await this.t.close();
+  }
+}

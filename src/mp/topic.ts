@@ -1,0 +1,77 @@
+import { TopicError } from './errors.js';
+
+/** Longest topic or pattern, in characters. */
+export const MAX_TOPIC_LENGTH = 512;
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+function tokens(s: unknown, what: string): string[] {
+  if (typeof s !== 'string' || s.length === 0 || s.length > MAX_TOPIC_LENGTH)
+    throw new TopicError(`a ${what} is a string of 1-${MAX_TOPIC_LENGTH} characters`, {
+      [what]: typeof s === 'string' ? s.slice(0, 80) : null,
+    });
+  return s.split('.');
+}
+
+/**
+ * Throws unless `topic` is a topic: dot-separated tokens of letters, digits, `_` and `-`
+ * (`jit.sws.<id>.patch`). Wildcards belong to patterns only.
+ */
+export function checkTopic(topic: unknown): string {
+  for (const t of tokens(topic, 'topic'))
+    if (!TOKEN.test(t))
+      throw new TopicError(
+        `topic "${topic as string}" has a bad token "${t}" (tokens are letters, digits, "_" or "-"; wildcards only in patterns)`,
+        { topic: topic as string },
+      );
+  return topic as string;
+}
+
+/** Throws unless `pattern` is a pattern: tokens, `*` for one token, `>` (last only) for the rest. */
+export function checkPattern(pattern: unknown): string {
+  const ts = tokens(pattern, 'pattern');
+  ts.forEach((t, i) => {
+    if (t === '*' || TOKEN.test(t)) return;
+    if (t === '>' && i === ts.length - 1) return;
+    throw new TopicError(
+      `pattern "${pattern as string}" has a bad token "${t}" ("*" is one token, ">" the rest and only last)`,
+      { pattern: pattern as string },
+    );
+  });
+  return pattern as string;
+}
+
+/** A matcher for a (checked) pattern, NATS style. */
+export function patternMatcher(pattern: string): (topic: string) => boolean {
+  const ps = checkPattern(pattern).split('.');
+  if (!ps.includes('*') && ps.at(-1) !== '>') return (t) => t === pattern;
+  return (topic) => {
+    const ts = topic.split('.');
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i]!;
+      if (p === '>') return ts.length > i;
+      if (i >= ts.length) return false;
+      if (p !== '*' && p !== ts[i]) return false;
+    }
+    return ts.length === ps.length;
+  };
+}
+
+/** The SWS topics of RFC-0008 and the kernel's own. */
+export const Topics = {
+  swsPatch: (sws: string) => `jit.sws.${sws}.patch`,
+  swsAnalyze: (sws: string) => `jit.sws.${sws}.analyze`,
+  swsCommit: (sws: string) => `jit.sws.${sws}.commit`,
+  swsDiscard: (sws: string) => `jit.sws.${sws}.discard`,
+  swsStatus: (sws: string) => `jit.sws.${sws}.status`,
+  kernelEvents: 'jit.kernel.events',
+  kernelSync: 'jit.kernel.sync',
+  kernelRefUpdates: 'jit.kernel.ref_updates',
+  kernelSwsLifecycle: 'jit.kernel.sws_lifecycle',
+} as const;
+
+const KERNEL_ONLY = [patternMatcher('jit.kernel.>'), patternMatcher('jit.sws.*.status')];
+
+/** Topics only the kernel may publish on: a message there not signed by the kernel is dropped. */
+export function isKernelTopic(topic: string): boolean {
+  return KERNEL_ONLY.some((m) => m(topic));
+}

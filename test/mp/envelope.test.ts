@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { encode, fromHex, toHex } from '../../src/codec/index.js';
+import { KeyPair, keySigner, staticVerifier } from '../../src/identity/index.js';
+import {
+  checkPattern,
+  checkSignature,
+  checkTopic,
+  decodeEnvelope,
+  type Envelope,
+  EnvelopeError,
+  encodeEnvelope,
+  isKernelTopic,
+  patternMatcher,
+  seal,
+  TopicError,
+} from '../../src/mp/index.js';
+
+const fixture = new URL('../../../test/fixtures/mp/envelope-v1.json', import.meta.url);
+const seed = new Uint8Array(32).map((_, i) => i + 1);
+const key = KeyPair.fromSeed(seed);
+
+function goldenEnvelope(): Envelope {
+  return seal(
+    {
+      v: 1,
+      id: new Uint8Array(16).map((_, i) => 0xa0 + i),
+      sender: 'alice',
+      ts: 7,
+      seq: 3,
+      topic: 'jit.sws.00112233445566778899aabbccddeeff.patch',
+      payload: { patch: { author: 'alice', ops: [] }, n: -1, ok: true },
+    },
+    keySigner('alice', key),
+  );
+}
+
+describe('envelope', () => {
+  it('matches the golden bytes (a format change is caught)', () => {
+    const bytes = encodeEnvelope(goldenEnvelope());
+    const golden = { public_key: toHex(key.publicKey), envelope: toHex(bytes) };
+    if (process.env.JIT_WRITE_FIXTURES === '1')
+      writeFileSync(fixture, `${JSON.stringify(golden, null, 2)}\n`);
+    const stored = JSON.parse(readFileSync(fixture, 'utf8')) as typeof golden;
+    assert.deepEqual(golden, stored);
+    const e = decodeEnvelope(fromHex(stored.envelope)!);
+    assert.equal(checkSignature(e, staticVerifier([['alice', key.publicKey]])), 'ok');
+  });
+
+  it('round-trips and verifies; any changed field breaks the signature', () => {
+    const e = goldenEnvelope();
+    const v = staticVerifier([['alice', key.publicKey]]);
+    const back = decodeEnvelope(encodeEnvelope(e));
+    assert.equal(checkSignature(back, v), 'ok');
+    for (const change of [
+      { topic: 'jit.sws.00112233445566778899aabbccddeeff.commit' },
+      { seq: 4 },
+      { ts: 8 },
+      { payload: { n: 0 } },
+      { id: new Uint8Array(16) },
+    ])
+      assert.equal(
+        checkSignature({ ...back, ...change }, v),
+        'bad-signature',
+        JSON.stringify(change),
+      );
+    assert.equal(checkSignature({ ...back, sender: 'bob' }, v), 'unknown-sender');
+    const { sig: _, ...unsigned } = back;
+    assert.equal(checkSignature(unsigned, v), 'unsigned');
+  });
+
+  it('refuses malformed envelopes with a typed error naming the problem', () => {
+    const good = encodeEnvelope(goldenEnvelope());
+    const m = decodeEnvelope(good) as unknown as Record<string, unknown>;
+    const bad: [string, unknown][] = [
+      ['not a map', [1, 2]],
+      ['unknown field', { ...m, extra: 1 }],
+      ['version', { ...m, v: 2 }],
+      ['id size', { ...m, id: new Uint8Array(3) }],
+      ['sender', { ...m, sender: 'no spaces allowed' }],
+      ['topic', { ...m, topic: 'a..b' }],
+      ['wildcard topic', { ...m, topic: 'a.*' }],
+      ['seq 0', { ...m, seq: 0 }],
+      ['negative ts', { ...m, ts: -1 }],
+      ['sig size', { ...m, sig: new Uint8Array(10) }],
+    ];
+    for (const [what, v] of bad)
+      assert.throws(() => decodeEnvelope(encode(v as never)), EnvelopeError, what);
+    const { payload: _, ...noPayload } = m;
+    assert.throws(() => decodeEnvelope(encode(noPayload as never)), EnvelopeError);
+    assert.throws(() => decodeEnvelope(new Uint8Array([0xff, 0x00])), EnvelopeError);
+  });
+});
+
+describe('topics and patterns', () => {
+  it('checks topics and patterns', () => {
+    for (const t of ['jit.kernel.events', 'a', 'a-b_c.d1']) assert.equal(checkTopic(t), t);
+    for (const t of ['', 'a..b', '.a', 'a.', 'a.*', 'a.>', 'a b', 'é'])
+      assert.throws(() => checkTopic(t), TopicError, t);
+    for (const p of ['a.*', 'a.>', '>', '*.*', 'a.*.c.>']) assert.equal(checkPattern(p), p);
+    for (const p of ['a.>.b', 'a.**', 'a..b', ''])
+      assert.throws(() => checkPattern(p), TopicError, p);
+  });
+
+  it('matches "*" as one token and ">" as one or more', () => {
+    const cases: [string, string, boolean][] = [
+      ['a.*.c', 'a.b.c', true],
+      ['a.*.c', 'a.b.d', false],
+      ['a.*.c', 'a.b.c.d', false],
+      ['a.*', 'a', false],
+      ['a.>', 'a.b', true],
+      ['a.>', 'a.b.c.d', true],
+      ['a.>', 'a', false],
+      ['>', 'x.y', true],
+      ['a.b', 'a.b', true],
+      ['a.b', 'a.bc', false],
+      ['jit.sws.*.status', 'jit.sws.42.status', true],
+    ];
+    for (const [p, t, want] of cases) assert.equal(patternMatcher(p)(t), want, `${p} ~ ${t}`);
+  });
+
+  it('knows the kernel-only topics', () => {
+    assert.equal(isKernelTopic('jit.kernel.events'), true);
+    assert.equal(isKernelTopic('jit.sws.ab.status'), true);
+    assert.equal(isKernelTopic('jit.sws.ab.patch'), false);
+    assert.equal(isKernelTopic('jit.kernelx'), false);
+  });
+});

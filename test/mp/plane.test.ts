@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { encode } from '../../src/codec/index.js';
+import { KeyPair, keySigner, staticVerifier } from '../../src/identity/index.js';
+import {
+  type Envelope,
+  encodeEnvelope,
+  type Gap,
+  KERNEL_AGENT,
+  MemoryBroker,
+  type Message,
+  Plane,
+  type Rejection,
+  Reorder,
+  seal,
+} from '../../src/mp/index.js';
+
+const alice = KeyPair.generate();
+const mallory = KeyPair.generate();
+const kernel = KeyPair.generate();
+const verifier = staticVerifier([
+  ['alice', alice.publicKey],
+  [KERNEL_AGENT, kernel.publicKey],
+]);
+
+async function setup(): Promise<{
+  broker: MemoryBroker;
+  a: Plane;
+  c: Plane;
+  rejected: Rejection[];
+}> {
+  const broker = new MemoryBroker();
+  const a = await Plane.open({
+    transport: broker.connect(),
+    sender: 'alice',
+    signer: keySigner('alice', alice),
+    verifier,
+  });
+  const c = await Plane.open({ transport: broker.connect(), sender: 'alice', verifier });
+  const rejected: Rejection[] = [];
+  c.onReject((r) => rejected.push(r));
+  return { broker, a, c, rejected };
+}
+
+describe('plane: what is dropped, counted and reported', () => {
+  it('drops forged, misaddressed, unknown, replayed, unsigned and garbage messages; delivers the good one', async () => {
+    const { broker, a, c, rejected } = await setup();
+    const topic = 'jit.sws.s1.patch';
+    const got: Message[] = [];
+    await c.subscribe('jit.>', (m) => void got.push(m));
+    const raw = broker.connect();
+    const { envelope, bytes } = a.envelope(topic, { good: false });
+    // forged: the payload changed after signing
+    await raw.publish(topic, encodeEnvelope({ ...envelope, payload: { good: 'forged' } }));
+    // wrong topic: a signed message re-published under another topic
+    await raw.publish('jit.sws.s2.patch', bytes);
+    // unknown sender: signed by a key the trust store does not know
+    const m: Envelope = { ...envelope, sender: 'mallory', payload: { who: 'mallory' } };
+    await raw.publish(topic, encodeEnvelope(seal(m, keySigner('mallory', mallory))));
+    // unsigned, where signatures are required
+    const { sig: _, ...unsigned } = envelope;
+    await raw.publish(topic, encodeEnvelope(unsigned));
+    // garbage
+    await raw.publish(topic, new Uint8Array([1, 2, 3]));
+    await raw.publish(topic, encode({ v: 1 }));
+    // a kernel topic from someone who is not the kernel
+    await a.publish('jit.kernel.events', { fake: true });
+    // the genuine message, then a replay of it
+    await raw.publish(topic, bytes);
+    await raw.publish(topic, bytes);
+    while (rejected.length < 8) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(
+      got.map((m) => [m.topic, m.payload]),
+      [[topic, { good: false }]],
+    );
+    assert.deepEqual(rejected.map((r) => r.reason).sort(), [
+      'bad-signature',
+      'duplicate',
+      'malformed',
+      'malformed',
+      'not-kernel',
+      'unknown-sender',
+      'unsigned',
+      'wrong-topic',
+    ]);
+    assert.equal(c.stats.rejected.duplicate, 1);
+    assert.equal(c.stats.rejected['not-kernel'], 1);
+    await a.close();
+    await c.close();
+  });
+
+  it('puts a stream back in seq order and reports a gap after the timeout', async () => {
+    const broker = new MemoryBroker();
+    const a = await Plane.open({ transport: broker.connect(), sender: 'alice' });
+    const c = await Plane.open({ transport: broker.connect(), sender: 'c', gapTimeoutMs: 50 });
+    const gaps: Gap[] = [];
+    c.onGap((g) => gaps.push(g));
+    const sub = await c.subscribe('t');
+    const raw = broker.connect();
+    const es = [1, 2, 3, 4, 5].map((i) => a.envelope('t', { i }).bytes);
+    // 1, then 3 and 2 swapped, then 5 (4 is lost)
+    for (const i of [0, 2, 1, 4]) await raw.publish('t', es[i]!);
+    const seen: number[] = [];
+    for await (const m of sub) {
+      seen.push((m.payload as { i: number }).i);
+      if (seen.length === 4) break;
+    }
+    assert.deepEqual(seen, [1, 2, 3, 5]);
+    assert.deepEqual(gaps, [{ topic: 't', sender: 'alice', from: 4, to: 4 }]);
+    await a.close();
+    await c.close();
+  });
+});
+
+describe('reorder buffer', () => {
+  it('releases in order, reports a gap when the bound is passed, and calls the past stale', () => {
+    const r = new Reorder<number>(2);
+    assert.deepEqual(r.offer(10, 10), { out: [10] });
+    assert.deepEqual(r.offer(12, 12), { out: [] });
+    assert.deepEqual(r.offer(13, 13), { out: [] });
+    assert.deepEqual(r.offer(14, 14), { out: [12, 13, 14], gap: { from: 11, to: 11 } });
+    assert.equal(r.offer(11, 11), 'stale');
+    assert.deepEqual(r.offer(15, 15), { out: [15] });
+  });
+});
