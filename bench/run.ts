@@ -1,11 +1,12 @@
 /**
- * `npm run bench [codec|nodeid|wal|boot]`: each figure printed next to a baseline measured in the
+ * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane]`: each figure printed next to a baseline measured in the
  * same run, as a ratio. BOOT_NODES sets the size of the boot benchmark's store (default 1,000,000).
  */
 import { bootBenches } from './boot.bench.js';
 import { codecBenches } from './codec.bench.js';
 import { fmtRate } from './harness.js';
 import { collapseBench, patchBench, roundTripBench } from './kernel.bench.js';
+import { planeBenches } from './mp.bench.js';
 import { nodeIdBenches } from './nodeid.bench.js';
 import { walBenches } from './wal.bench.js';
 
@@ -107,4 +108,14 @@ if (want('collapse')) {
       `${String(n).padStart(8)} files: ${r.ms.toFixed(2)} ms (median of 5) = ${(r.ms / res[0]!.ms).toFixed(2)}x the ${res[0]!.files}-file tree`,
     );
   }
+}
+
+if (want('plane')) {
+  console.log(
+    '\n## Message Plane, in process (goals: unsigned >= 500k/s; signed >= 0.8x raw verify)',
+  );
+  for (const f of await planeBenches())
+    console.log(
+      `${f.name}: ${fmtRate(f.perSec)} vs ${f.baselineName} ${fmtRate(f.baselinePerSec)} = ${(f.perSec / f.baselinePerSec).toFixed(2)}x`,
+    );
 }

@@ -37,9 +37,19 @@ export interface Envelope {
 
 const KEYS = new Set(['v', 'id', 'sender', 'ts', 'seq', 'topic', 'payload', 'sig']);
 
+// message ids come from a pool of random bytes refilled 256 ids at a time: one call into the
+// CSPRNG per 256 messages instead of one per message
+const pool = new Uint8Array(MESSAGE_ID_BYTES * 256);
+let poolAt = pool.length;
+
 /** A fresh random message id. */
 export function newMessageId(): Uint8Array {
-  return randomFillSync(new Uint8Array(MESSAGE_ID_BYTES));
+  if (poolAt === pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  poolAt += MESSAGE_ID_BYTES;
+  return pool.slice(poolAt - MESSAGE_ID_BYTES, poolAt);
 }
 
 /** The message id as text (logs, status answers). */

@@ -290,6 +290,11 @@ export class Plane {
   }
 }
 
+/** The duplicate-window key of a message: its sender and its id's bytes as char codes. */
+function dedupKey(sender: string, id: Uint8Array): string {
+  return `${sender}\u0000${String.fromCharCode.apply(null, id as unknown as number[])}`;
+}
+
 /** One plane subscription: the checks, duplicate window and reorder buffers over a transport one. */
 class PlaneSub implements PlaneSubscription {
   private readonly plane: Plane;
@@ -327,7 +332,7 @@ class PlaneSub implements PlaneSubscription {
       this.plane.reject(m);
       return;
     }
-    if (!this.seen.add(`${m.sender}\u0000${m.id}`)) {
+    if (!this.seen.add(dedupKey(m.sender, m.envelope.id))) {
       d.ack();
       this.plane.reject({ reason: 'duplicate', topic: m.topic, sender: m.sender, id: m.id });
       return;

@@ -3,6 +3,7 @@ import { TopicError } from './errors.js';
 /** Longest topic or pattern, in characters. */
 export const MAX_TOPIC_LENGTH = 512;
 const TOKEN = /^[A-Za-z0-9_-]+$/;
+const known = new Set<string>();
 
 function tokens(s: unknown, what: string): string[] {
   if (typeof s !== 'string' || s.length === 0 || s.length > MAX_TOPIC_LENGTH)
@@ -17,12 +18,16 @@ function tokens(s: unknown, what: string): string[] {
  * (`jit.sws.<id>.patch`). Wildcards belong to patterns only.
  */
 export function checkTopic(topic: unknown): string {
+  if (typeof topic === 'string' && known.has(topic)) return topic;
   for (const t of tokens(topic, 'topic'))
     if (!TOKEN.test(t))
       throw new TopicError(
         `topic "${topic as string}" has a bad token "${t}" (tokens are letters, digits, "_" or "-"; wildcards only in patterns)`,
         { topic: topic as string },
       );
+  // topics repeat: remember the last few thousand that passed (cleared when full, so bounded)
+  if (known.size >= 4096) known.clear();
+  known.add(topic as string);
   return topic as string;
 }
 

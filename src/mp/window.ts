@@ -1,20 +1,25 @@
 /** A bounded set of recent keys: the oldest falls out once `size` is reached. */
 export class RecentKeys {
   private readonly keys = new Set<string>();
+  // insertion order as a ring, so evicting the oldest is O(1) (a Set's first entry is not, once
+  // many have been deleted before it)
+  private readonly ring: (string | undefined)[];
+  private at = 0;
   readonly size: number;
 
   constructor(size: number) {
     this.size = size;
+    this.ring = new Array(size);
   }
 
   /** Adds `key`; false when it was already there. */
   add(key: string): boolean {
     if (this.keys.has(key)) return false;
+    const old = this.ring[this.at];
+    if (old !== undefined) this.keys.delete(old);
+    this.ring[this.at] = key;
+    this.at = (this.at + 1) % this.size;
     this.keys.add(key);
-    if (this.keys.size > this.size) {
-      const oldest = this.keys.values().next().value as string;
-      this.keys.delete(oldest);
-    }
     return true;
   }
 }
