@@ -1,3 +1,4 @@
+import { identityPaths, openHomeIdentity } from '../identity/index.js';
 import { Kernel } from '../kernel/index.js';
 import { ConnectionError, RpcClient } from '../rpc/index.js';
 import { socketPath } from '../util/home.js';
@@ -8,7 +9,8 @@ export const INIT_HELP = `jit init — make a data directory
 
 Usage: jit init [--home DIR] [--json]
 
-Creates the data directory (default ./.jit or $JIT_HOME) with branch main on an empty snapshot.
+Creates the data directory (default ./.jit or $JIT_HOME) with branch main on an empty snapshot,
+the kernel's signing key and an admin key (keys/, mode 0600), and the trust store binding both.
 Safe to run again; jitd does the same on first start.
 `;
 
@@ -21,18 +23,23 @@ export async function init(io: Io, home: string, json: boolean): Promise<number>
     if (!(e instanceof ConnectionError)) throw e;
   }
   let main: string | undefined;
+  let kernelKey: string | undefined;
   if (!running) {
     const k = await Kernel.open(home);
-    main = k.store.getRef('main')?.target;
-    await k.close();
+    try {
+      main = k.store.getRef('main')?.target;
+      kernelKey = (await openHomeIdentity(home)).kernelKey.fingerprint;
+    } finally {
+      await k.close();
+    }
   }
-  const r = { ok: true, home, running, main: main ?? null };
+  const r = { ok: true, home, running, main: main ?? null, kernel_key: kernelKey ?? null };
   io.out(
     json
       ? `${toJson(r)}\n`
       : running
         ? `${home} is in use by a running jitd (already initialized)\n`
-        : `initialized ${home} (main at ${main})\n`,
+        : `initialized ${home} (main at ${main}; kernel key ${kernelKey?.slice(0, 16)}…, admin key in ${identityPaths(home).adminKey})\n`,
   );
   return Exit.OK;
 }

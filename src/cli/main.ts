@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolveHome } from '../util/home.js';
+import { AGENT_HELP, agents, KEYGEN_HELP, keygen } from './agents.js';
 import { Exit } from './exit-codes.js';
 import { FSCK_HELP, fsck } from './fsck.js';
 import { HEAD_HELP, head } from './head.js';
@@ -26,11 +27,13 @@ Commands:
   log [REF]               the history of a branch
   show NODE|REF           one node
   ref list|branch|tag|set|delete                          branches and tags
+  keygen                  a new Ed25519 key pair for an agent
+  agent list|add|remove   the trust store: which key each agent id signs with
   fsck                    log checksums, invariants, replay equality
   wal verify|repair       check or salvage the write-ahead log (repair: stop jitd first)
   help                    this text
 
-All but init, fsck and wal talk to a running jitd (npm start); fsck uses it when it is up.
+All but init, keygen, fsck and wal talk to a running jitd (npm start); fsck uses it when it is up.
 
 Common options:
   --home DIR    data directory (default: $JIT_HOME, else ./.jit)
@@ -52,6 +55,9 @@ const OPTIONS = {
   message: { type: 'string', short: 'm' },
   force: { type: 'boolean' },
   limit: { type: 'string' },
+  out: { type: 'string' },
+  role: { type: 'string' },
+  'admin-key': { type: 'string' },
 } as const;
 
 function pick(v: ReturnType<typeof parse>['values']): {
@@ -140,6 +146,24 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         if (values.help) return help(HEAD_HELP);
         if (rest.length > 0) return usage(HEAD_HELP);
         return await head(io, home, json, sub ?? '.');
+      case 'keygen':
+        if (values.help) return help(KEYGEN_HELP);
+        if (sub !== undefined) return usage(KEYGEN_HELP);
+        return await keygen(io, json, values.out, values.force === true);
+      case 'agent':
+        if (values.help) return help(AGENT_HELP);
+        return await agents(
+          io,
+          home,
+          json,
+          sub,
+          rest,
+          {
+            ...(values.role !== undefined ? { role: values.role } : {}),
+            ...(values['admin-key'] !== undefined ? { adminKey: values['admin-key'] } : {}),
+          },
+          usage,
+        );
       case 'fsck':
         if (values.help) return help(FSCK_HELP);
         if (sub !== undefined) return usage(FSCK_HELP);

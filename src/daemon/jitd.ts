@@ -1,7 +1,8 @@
 import { debuglog } from 'node:util';
 import type { CborValue } from '../codec/index.js';
+import { type KeyPair, openHomeIdentity, type TrustStore } from '../identity/index.js';
 import { Kernel } from '../kernel/index.js';
-import { kernelOps, RpcServer } from '../rpc/index.js';
+import { agentOps, kernelOps, RpcServer } from '../rpc/index.js';
 import { JIT_VERSION, socketPath } from '../util/home.js';
 
 const debug = debuglog('jitd');
@@ -10,6 +11,9 @@ export interface Jitd {
   readonly home: string;
   readonly address: string;
   readonly kernel: Kernel;
+  /** The kernel's signing key (it signs every kernel notification). */
+  readonly kernelKey: KeyPair;
+  readonly trust: TrustStore;
   /** Stops serving, checkpoints, closes the log and releases the lock. Idempotent. */
   stop(): Promise<void>;
 }
@@ -29,13 +33,14 @@ export interface JitdOptions {
   readonly checkpointEveryMs?: number;
 }
 
-function info(kernel: Kernel, home: string): CborValue {
+function info(kernel: Kernel, home: string, kernelKey: KeyPair): CborValue {
   const store = kernel.store;
   const reader = store.reader;
   const sws = kernel.swsSummary();
   return {
     version: JIT_VERSION,
     home,
+    kernel_key: kernelKey.fingerprint,
     node_count: reader.size,
     dag_size: store.walBytes,
     head: store.getRef('main')?.target ?? null,
@@ -58,7 +63,16 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   const store = kernel.store;
-  const handlers = kernelOps(kernel, () => info(kernel, opts.home));
+  let identity: Awaited<ReturnType<typeof openHomeIdentity>>;
+  try {
+    identity = await openHomeIdentity(opts.home, opts.signal ? { signal: opts.signal } : {});
+  } catch (e) {
+    await kernel.close();
+    throw e;
+  }
+  const { kernelKey, trust } = identity;
+  const handlers = kernelOps(kernel, () => info(kernel, opts.home, kernelKey));
+  for (const [op, h] of agentOps(trust)) handlers.set(op, h);
   const server = new RpcServer(handlers);
   let tcp: RpcServer | undefined;
   try {
@@ -95,6 +109,8 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
       home: opts.home,
       address: tcpAddress ? `${address} and tcp://${tcpAddress}` : address,
       kernel,
+      kernelKey,
+      trust,
       stop: () => {
         stopping ??= (async () => {
           clearInterval(timer);

@@ -10,6 +10,7 @@ export {
   TrustStoreError,
   UnknownAgentError,
 } from './errors.js';
+export { ADMIN_AGENT, identityPaths, KERNEL_AGENT, openHomeIdentity } from './home.js';
 export {
   fingerprint,
   KeyPair,

@@ -3,6 +3,8 @@
  * transport interface with its in-process `memory` adapter, and the plane API over any transport.
  * Advisory only: nothing here changes the kernel's state.
  */
+
+export { KERNEL_AGENT } from '../identity/index.js';
 export {
   checkSignature,
   decodeEnvelope,
@@ -19,7 +21,6 @@ export {
 export { EnvelopeError, PayloadTooLargeError, PlaneClosedError, TopicError } from './errors.js';
 export { MemoryBroker } from './memory.js';
 export {
-  KERNEL_AGENT,
   type Message,
   Plane,
   type PlaneOptions,

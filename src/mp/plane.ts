@@ -1,6 +1,6 @@
 import { debuglog } from 'node:util';
 import type { CborValue } from '../codec/index.js';
-import type { Signer, Verifier } from '../identity/index.js';
+import { KERNEL_AGENT, type Signer, type Verifier } from '../identity/index.js';
 import {
   checkSignature,
   decodeEnvelope,
@@ -18,9 +18,6 @@ import type { Delivery, Transport, TransportSubscription } from './transport.js'
 import { type Gap, RecentKeys, Reorder } from './window.js';
 
 const debug = debuglog('jit:mp');
-
-/** The agent id the kernel signs as. */
-export const KERNEL_AGENT = 'jit-kernel';
 
 /** Why a delivery was dropped instead of delivered. */
 export type RejectReason =

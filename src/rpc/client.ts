@@ -1,5 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { type CborValue, FrameReader } from '../codec/index.js';
+import type { Signer } from '../identity/index.js';
+import { adminAuth } from './admin.js';
 import { batchedWriter } from './batched-write.js';
 import { ConnectionError, RemoteError } from './errors.js';
 import { decodeResponse, encodeRequestFrame } from './protocol.js';
@@ -98,6 +100,25 @@ export class RpcClient {
       );
       this.write(encodeRequestFrame({ op, ts: 0, rid, payload }));
     });
+  }
+
+  private challenge: Promise<string> | undefined;
+
+  /**
+   * Calls an op that needs an admin's signature: fetches this connection's challenge (once), signs
+   * `{op, challenge, args}` with `signer` and sends it as `payload.auth`.
+   */
+  async signedCall(
+    op: string,
+    args: Record<string, CborValue>,
+    signer: Signer,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<CborValue> {
+    this.challenge ??= this.call('handshake', {}, opts).then(
+      (r) => (r as { challenge: string }).challenge,
+    );
+    const challenge = await this.challenge;
+    return this.call(op, { ...args, auth: adminAuth(signer, op, challenge, args) }, opts);
   }
 
   /** Sends raw bytes: for tests of malformed input. */

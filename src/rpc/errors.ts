@@ -63,3 +63,9 @@ export function toWireError(e: unknown): WireError {
     details: {},
   };
 }
+
+/** An operation that needs an admin's signature got none, or a wrong one. */
+export class AuthError extends JitError {
+  override readonly name = 'AuthError';
+  readonly codeName = 'E_ACCESS_DENIED' as const;
+}

@@ -3,8 +3,10 @@
  * envelopes, the wire error mapping, a multiplexing server and a typed client.
  */
 
+export { adminAuth, adminSigningBytes, agentOps } from './admin.js';
 export { RpcClient } from './client.js';
 export {
+  AuthError,
   BadRequestError,
   ConnectionError,
   InvalidOpError,

@@ -89,11 +89,12 @@ export function kernelOps(kernel: Kernel, info: () => CborValue): Map<string, Ha
   const ops: [string, Handler][] = [
     [
       'handshake',
-      () => ({
+      (_p, ctx) => ({
         status: 'OK',
         server_version: 0x0100,
         capabilities: [...CAPABILITIES],
         session_id: sessionId,
+        challenge: ctx.challenge,
       }),
     ],
     ['jit.info', () => info()],

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { type CborValue, FrameError, FrameReader } from '../codec/index.js';
@@ -8,6 +9,11 @@ import { decodeRequest, encodeResponseFrame } from './protocol.js';
 export interface HandlerContext {
   /** Aborted when the connection closes or the server stops. */
   readonly signal: AbortSignal;
+  /**
+   * 16 random bytes (hex) fixed for the connection: `handshake` hands it out and signed requests
+   * sign it, so a signed request cannot be replayed on another connection.
+   */
+  readonly challenge: string;
 }
 export type Handler = (payload: CborValue, ctx: HandlerContext) => Promise<CborValue> | CborValue;
 
@@ -54,6 +60,7 @@ export class RpcServer {
     this.sockets.add(socket);
     const reader = new FrameReader();
     const conn = new AbortController();
+    const ctx: HandlerContext = { signal: conn.signal, challenge: randomBytes(16).toString('hex') };
     let bad = 0;
     let inFlight = 0;
     let peerEnded = false;
@@ -99,7 +106,7 @@ export class RpcServer {
           if (h === undefined) throw new InvalidOpError(`unknown op "${req.op}"`, { op: req.op });
           inFlight++;
           Promise.resolve()
-            .then(() => h(req.payload, { signal: conn.signal }))
+            .then(() => h(req.payload, ctx))
             .then(
               (result) => send(encodeResponseFrame({ rid, status: 'OK', result })),
               (e: unknown) =>

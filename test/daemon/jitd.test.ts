@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/output.js';
 import { startJitd as startInProcess } from '../../src/daemon/jitd.js';
 import { storePaths } from '../../src/store/index.js';
-
+import { capture } from '../helpers/io.js';
 import { tmpDirs } from '../helpers/tmp.js';
 
 const tmp = tmpDirs('jit-d-');
@@ -37,21 +36,6 @@ function startJitd(home: string): Promise<{ p: ChildProcess; line: string }> {
 
 function pickKeys(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
   return Object.fromEntries(keys.map((k) => [k, o[k]]));
-}
-
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    tty: false,
-    out: (s: string): void => {
-      io.stdout += s;
-    },
-    err: (s: string): void => {
-      io.stderr += s;
-    },
-  };
-  return io;
 }
 
 describe('jitd and jit - as a newcomer runs them', () => {
