@@ -1,6 +1,12 @@
+import { spawn } from 'node:child_process';
 import { verify } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startJitd } from '../src/daemon/jitd.js';
 import { KeyPair, keySigner, publicKeyObject, staticVerifier } from '../src/identity/index.js';
-import { MemoryBroker, Plane, signingBytes } from '../src/mp/index.js';
+import { MemoryBroker, NativeTransport, Plane, signingBytes } from '../src/mp/index.js';
+import { socketPath } from '../src/util/home.js';
 import { rate } from './harness.js';
 
 export interface PlaneFigure {
@@ -108,4 +114,43 @@ export async function planeBenches(): Promise<PlaneFigure[]> {
       baselinePerSec: med(verifies),
     },
   ];
+}
+
+/**
+ * The native transport between two processes: a publisher child process → jitd's relay → a
+ * subscriber in this process (jitd runs in this process too, so three event loops share two
+ * cores). Messages/s from subscribing to the last delivery.
+ */
+export async function nativeBench(n = 100_000): Promise<number> {
+  const home = await mkdtemp(join(tmpdir(), 'jit-bench-native-'));
+  const jitd = await startJitd({ home });
+  try {
+    const c = await Plane.open({
+      transport: new NativeTransport({ path: socketPath(home) }),
+      sender: 'sub',
+    });
+    let got = 0;
+    let done!: () => void;
+    const all = new Promise<void>((r) => {
+      done = r;
+    });
+    await c.subscribe('bench.native', () => {
+      if (++got === n) done();
+    });
+    const t0 = performance.now();
+    const child = spawn(
+      process.execPath,
+      [new URL('./native-publisher.js', import.meta.url).pathname, socketPath(home), String(n)],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    const exited = new Promise((r) => child.once('exit', r));
+    await all;
+    const perSec = n / ((performance.now() - t0) / 1000);
+    await exited;
+    await c.close();
+    return perSec;
+  } finally {
+    await jitd.stop();
+    await rm(home, { recursive: true, force: true });
+  }
 }

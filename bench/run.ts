@@ -1,12 +1,12 @@
 /**
- * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane]`: each figure printed next to a baseline measured in the
+ * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane|native]`: each figure printed next to a baseline measured in the
  * same run, as a ratio. BOOT_NODES sets the size of the boot benchmark's store (default 1,000,000).
  */
 import { bootBenches } from './boot.bench.js';
 import { codecBenches } from './codec.bench.js';
 import { fmtRate } from './harness.js';
 import { collapseBench, patchBench, roundTripBench } from './kernel.bench.js';
-import { planeBenches } from './mp.bench.js';
+import { nativeBench, planeBenches } from './mp.bench.js';
 import { nodeIdBenches } from './nodeid.bench.js';
 import { walBenches } from './wal.bench.js';
 
@@ -118,4 +118,17 @@ if (want('plane')) {
     console.log(
       `${f.name}: ${fmtRate(f.perSec)} vs ${f.baselineName} ${fmtRate(f.baselinePerSec)} = ${(f.perSec / f.baselinePerSec).toFixed(2)}x`,
     );
+}
+
+if (want('native')) {
+  console.log(
+    '\n## Message Plane, native transport between two processes (goal: >= 100k/s unsigned)',
+  );
+  const memory = (await planeBenches()).find((f) => f.name.includes('unsigned'))!;
+  const rates = [await nativeBench(), await nativeBench(), await nativeBench()].sort(
+    (a, b) => a - b,
+  );
+  console.log(
+    `publisher process -> jitd relay -> subscriber: ${fmtRate(rates[1]!)} (median of 3) vs the in-process plane ${fmtRate(memory.perSec)} = ${(rates[1]! / memory.perSec).toFixed(2)}x; goal 100k/s = ${(rates[1]! / 100_000).toFixed(2)}x`,
+  );
 }

@@ -2,6 +2,7 @@ import { debuglog } from 'node:util';
 import type { CborValue } from '../codec/index.js';
 import { type KeyPair, openHomeIdentity, type TrustStore } from '../identity/index.js';
 import { Kernel } from '../kernel/index.js';
+import { MemoryBroker, relayOps } from '../mp/index.js';
 import { agentOps, kernelOps, RpcServer } from '../rpc/index.js';
 import { JIT_VERSION, socketPath } from '../util/home.js';
 
@@ -14,6 +15,8 @@ export interface Jitd {
   /** The kernel's signing key (it signs every kernel notification). */
   readonly kernelKey: KeyPair;
   readonly trust: TrustStore;
+  /** The in-memory broker behind the native transport. */
+  readonly broker: MemoryBroker;
   /** Stops serving, checkpoints, closes the log and releases the lock. Idempotent. */
   stop(): Promise<void>;
 }
@@ -73,6 +76,9 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   const { kernelKey, trust } = identity;
   const handlers = kernelOps(kernel, () => info(kernel, opts.home, kernelKey));
   for (const [op, h] of agentOps(trust)) handlers.set(op, h);
+  // the native Message Plane transport: jitd relays between its clients
+  const broker = new MemoryBroker();
+  for (const [op, h] of relayOps(broker)) handlers.set(op, h);
   const server = new RpcServer(handlers);
   let tcp: RpcServer | undefined;
   try {
@@ -111,6 +117,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
       kernel,
       kernelKey,
       trust,
+      broker,
       stop: () => {
         stopping ??= (async () => {
           clearInterval(timer);

@@ -20,6 +20,7 @@ export {
 } from './envelope.js';
 export { EnvelopeError, PayloadTooLargeError, PlaneClosedError, TopicError } from './errors.js';
 export { MemoryBroker } from './memory.js';
+export { type NativeAddress, NativeTransport } from './native.js';
 export {
   type Message,
   Plane,
@@ -30,6 +31,7 @@ export {
   type Rejection,
   type RejectReason,
 } from './plane.js';
+export { relayOps } from './relay.js';
 export { checkPattern, checkTopic, isKernelTopic, patternMatcher, Topics } from './topic.js';
 export type {
   Delivery,

@@ -15,6 +15,7 @@ interface Held {
 }
 
 const DEFAULT_IN_FLIGHT = 256;
+const DONE = Promise.resolve();
 const DEFAULT_BACKLOG = 4096;
 
 /** The messages of one consumer (durable: named; ephemeral: one subscription's own). */
@@ -213,11 +214,31 @@ export class MemoryBroker {
   }
 
   /** @internal */
-  async publish(topic: string, data: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
-    for (const g of this.groups) {
-      if (!g.matches(topic)) continue;
+  publish(
+    topic: string,
+    data: Uint8Array,
+    signal: AbortSignal | undefined,
+  ): Promise<void> | undefined {
+    const gs: Group[] = [];
+    for (const g of this.groups) if (g.matches(topic)) gs.push(g);
+    for (let i = 0; i < gs.length; i++) {
+      if (gs[i]!.full) return this.publishWaiting(gs, i, topic, data, signal);
+      gs[i]!.push({ topic, data, redelivered: false });
+    }
+    return undefined;
+  }
+
+  private async publishWaiting(
+    gs: Group[],
+    from: number,
+    topic: string,
+    data: Uint8Array,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    for (let i = from; i < gs.length; i++) {
+      const g = gs[i]!;
       while (g.full && this.groups.has(g)) await g.waitForSpace(signal);
-      g.push({ topic, data, redelivered: false });
+      if (this.groups.has(g)) g.push({ topic, data, redelivered: false });
     }
   }
 
@@ -259,6 +280,7 @@ class MemoryTransport implements Transport {
     { feature: 'survives-restart', reason: 'an in-process broker lives and dies with its process' },
   ];
   private readonly subs = new Set<Member>();
+  private tail: Promise<void> | undefined;
   private closed = false;
 
   private readonly broker: MemoryBroker;
@@ -276,7 +298,25 @@ class MemoryTransport implements Transport {
       return Promise.reject(new PlaneClosedError('this memory connection is closed'));
     checkTopic(topic);
     opts.signal?.throwIfAborted();
-    return this.broker.publish(topic, data, opts.signal);
+    // in call order: once one publish waits for room, later ones wait behind it
+    if (this.tail === undefined) {
+      const wait = this.broker.publish(topic, data, opts.signal);
+      return wait === undefined ? DONE : this.hold(wait);
+    }
+    return this.hold(this.tail.then(() => this.broker.publish(topic, data, opts.signal)));
+  }
+
+  private hold(p: Promise<void>): Promise<void> {
+    const t: Promise<void> = p.then(
+      () => {
+        if (this.tail === t) this.tail = undefined;
+      },
+      () => {
+        if (this.tail === t) this.tail = undefined;
+      },
+    );
+    this.tail = t;
+    return p;
   }
 
   async subscribe(pattern: string, opts: SubscribeOptions = {}): Promise<TransportSubscription> {

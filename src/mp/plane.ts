@@ -115,7 +115,6 @@ export class Plane {
   private readonly opts: PlaneOptions;
   private readonly requireSigs: boolean;
   private readonly seqs = new Map<string, number>();
-  private readonly tails = new Map<string, Promise<void>>();
   private readonly subs = new Set<PlaneSub>();
   private readonly rejectListeners = new Set<(r: Rejection) => void>();
   private readonly gapListeners = new Set<(g: Gap) => void>();
@@ -187,24 +186,14 @@ export class Plane {
     return this.send(topic, bytes, opts.signal).then(() => envelope);
   }
 
-  /** Sends already-encoded envelope bytes (a retry sends the same bytes again). */
+  /**
+   * Sends already-encoded envelope bytes (a retry sends the same bytes again). The transport keeps
+   * call order, so publishes on one topic leave in the order they were made.
+   */
   send(topic: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
-    const prev = this.tails.get(topic);
-    const sent =
-      prev === undefined
-        ? this.transport.publish(topic, bytes, { signal })
-        : prev.then(() => this.transport.publish(topic, bytes, { signal }));
-    const tail = sent.then(
-      () => {
-        this.stats.published++;
-      },
-      () => undefined,
-    );
-    this.tails.set(topic, tail);
-    void tail.then(() => {
-      if (this.tails.get(topic) === tail) this.tails.delete(topic);
+    return this.transport.publish(topic, bytes, signal ? { signal } : {}).then(() => {
+      this.stats.published++;
     });
-    return sent;
   }
 
   /** Subscribes to `pattern` as an async iterator of verified, ordered messages. */

@@ -45,7 +45,8 @@ export interface Transport {
   start(opts?: { signal?: AbortSignal }): Promise<void>;
   /**
    * Resolves once the transport has taken the message. When a consumer is slow, this waits
-   * (backpressure) rather than buffer without bound; `signal` abandons the wait.
+   * (backpressure) rather than buffer without bound; `signal` abandons the wait. Messages
+   * published on one connection reach each subscriber in call order.
    */
   publish(topic: string, data: Uint8Array, opts?: { signal?: AbortSignal }): Promise<void>;
   subscribe(pattern: string, opts?: SubscribeOptions): Promise<TransportSubscription>;

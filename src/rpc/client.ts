@@ -16,6 +16,7 @@ export class RpcClient {
   private readonly socket: Socket;
   private readonly write: (bytes: Uint8Array) => void;
   private readonly waiting = new Map<number, Waiting>();
+  private readonly streams = new Map<number, (v: CborValue) => void>();
   private nextRid = 1;
   private closed: Error | undefined;
 
@@ -27,6 +28,10 @@ export class RpcClient {
       try {
         for (const f of reader.push(chunk)) {
           const r = decodeResponse(f.payload);
+          if (r.status === 'PUSH') {
+            this.streams.get(r.rid)?.(r.result);
+            continue;
+          }
           const w = this.waiting.get(r.rid);
           if (w === undefined) continue;
           this.waiting.delete(r.rid);
@@ -46,6 +51,9 @@ export class RpcClient {
 
   private fail(e: Error): void {
     this.closed ??= e;
+    for (const end of this.streamEnds.values()) end(e);
+    this.streamEnds.clear();
+    this.streams.clear();
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
   }
@@ -79,6 +87,42 @@ export class RpcClient {
         resolve(new RpcClient(socket));
       });
     });
+  }
+
+  private readonly streamEnds = new Map<number, (e: Error) => void>();
+
+  /**
+   * Calls a streaming op: `onPush` gets every PUSH the server sends for this request after its
+   * answer, and `onEnd` is called once if the connection goes away. Resolves with the answer and
+   * the rid that names the stream (for `endStream`).
+   */
+  async stream(
+    op: string,
+    payload: CborValue,
+    onPush: (v: CborValue) => void,
+    onEnd: (e: Error) => void,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<{ rid: number; result: CborValue }> {
+    const rid = this.nextRid;
+    this.streams.set(rid, onPush);
+    this.streamEnds.set(rid, onEnd);
+    try {
+      return { rid, result: await this.call(op, payload, opts) };
+    } catch (e) {
+      this.endStream(rid);
+      throw e;
+    }
+  }
+
+  /** Stops delivering pushes for `rid`. */
+  endStream(rid: number): void {
+    this.streams.delete(rid);
+    this.streamEnds.delete(rid);
+  }
+
+  /** True once the connection has failed or closed. */
+  get isClosed(): boolean {
+    return this.closed !== undefined;
   }
 
   call(

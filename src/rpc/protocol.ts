@@ -5,6 +5,8 @@ import { BadRequestError, type WireError } from './errors.js';
  * RPC envelopes (RFC-0007, DESIGN §5), canonical CBOR inside JS-ABI frames:
  *   request  {op, ts, rid, payload}
  *   response {rid, status: "OK", result} | {rid, status: "ERR", error: {code, name, message, details}}
+ *   push     {rid, status: "PUSH", result}: more for a streaming request (a subscription), any
+ *            number of times after its OK
  * `rid` pairs answers with requests, so many share one connection; `ts` is the client's clock and
  * only advisory (the kernel assigns its own).
  */
@@ -17,7 +19,8 @@ export interface Request {
 
 export type Response =
   | { readonly rid: number; readonly status: 'OK'; readonly result: CborValue }
-  | { readonly rid: number; readonly status: 'ERR'; readonly error: WireError };
+  | { readonly rid: number; readonly status: 'ERR'; readonly error: WireError }
+  | { readonly rid: number; readonly status: 'PUSH'; readonly result: CborValue };
 
 function isMap(v: CborValue | undefined): v is Record<string, CborValue> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
@@ -49,7 +52,7 @@ export function encodeRequestFrame(r: Request): Uint8Array {
 
 export function encodeResponseFrame(r: Response): Uint8Array {
   const body =
-    r.status === 'OK'
+    r.status !== 'ERR'
       ? { rid: r.rid, status: r.status, result: r.result }
       : { rid: r.rid, status: r.status, error: { ...r.error, details: r.error.details } };
   return encodeFrame(encode(body as CborValue));
@@ -57,11 +60,15 @@ export function encodeResponseFrame(r: Response): Uint8Array {
 
 export function decodeResponse(bytes: Uint8Array): Response {
   const v = decode(bytes);
-  if (!isMap(v) || !uint(v.rid) || (v.status !== 'OK' && v.status !== 'ERR')) {
+  if (
+    !isMap(v) ||
+    !uint(v.rid) ||
+    (v.status !== 'OK' && v.status !== 'ERR' && v.status !== 'PUSH')
+  ) {
     throw new BadRequestError('a response is a map {rid, status, result | error}');
   }
-  if (v.status === 'OK')
-    return { rid: v.rid, status: 'OK', result: v.result === undefined ? null : v.result };
+  if (v.status !== 'ERR')
+    return { rid: v.rid, status: v.status, result: v.result === undefined ? null : v.result };
   const e = v.error;
   if (!isMap(e) || typeof e.code !== 'number' || typeof e.message !== 'string') {
     throw new BadRequestError('an error response carries {code, name, message}');

@@ -14,6 +14,13 @@ export interface HandlerContext {
    * sign it, so a signed request cannot be replayed on another connection.
    */
   readonly challenge: string;
+  /**
+   * Sends more for this request after its answer (status PUSH, same rid): how a subscription
+   * streams. Ignored once the connection is gone.
+   */
+  readonly push: (result: CborValue) => void;
+  /** The request's rid (a streaming op names its stream by it). */
+  readonly rid: number;
 }
 export type Handler = (payload: CborValue, ctx: HandlerContext) => Promise<CborValue> | CborValue;
 
@@ -60,7 +67,7 @@ export class RpcServer {
     this.sockets.add(socket);
     const reader = new FrameReader();
     const conn = new AbortController();
-    const ctx: HandlerContext = { signal: conn.signal, challenge: randomBytes(16).toString('hex') };
+    const challenge = randomBytes(16).toString('hex');
     let bad = 0;
     let inFlight = 0;
     let peerEnded = false;
@@ -106,7 +113,14 @@ export class RpcServer {
           if (h === undefined) throw new InvalidOpError(`unknown op "${req.op}"`, { op: req.op });
           inFlight++;
           Promise.resolve()
-            .then(() => h(req.payload, ctx))
+            .then(() =>
+              h(req.payload, {
+                signal: conn.signal,
+                challenge,
+                rid,
+                push: (result) => send(encodeResponseFrame({ rid, status: 'PUSH', result })),
+              }),
+            )
             .then(
               (result) => send(encodeResponseFrame({ rid, status: 'OK', result })),
               (e: unknown) =>

@@ -1,0 +1,21 @@
+import { type Jitd, startJitd } from '../../src/daemon/jitd.js';
+import { NativeTransport } from '../../src/mp/index.js';
+import { socketPath } from '../../src/util/home.js';
+import { tmpDirs } from '../helpers/tmp.js';
+import { transportConformance } from './conformance.js';
+
+const tmp = tmpDirs('jit-native-');
+let jitd: Promise<Jitd> | undefined;
+const daemon = (): Promise<Jitd> => {
+  jitd ??= tmp().then((home) => startJitd({ home }));
+  return jitd;
+};
+
+transportConformance({
+  name: 'native',
+  connect: async () => new NativeTransport({ path: socketPath((await daemon()).home) }),
+  gaps: new NativeTransport({ path: '' }).gaps,
+  close: async () => {
+    await (await jitd)?.stop();
+  },
+});
