@@ -1,8 +1,14 @@
 import { debuglog } from 'node:util';
 import type { CborValue } from '../codec/index.js';
-import { type KeyPair, openHomeIdentity, type TrustStore } from '../identity/index.js';
+import {
+  KERNEL_AGENT,
+  type KeyPair,
+  keySigner,
+  openHomeIdentity,
+  type TrustStore,
+} from '../identity/index.js';
 import { Kernel } from '../kernel/index.js';
-import { MemoryBroker, relayOps } from '../mp/index.js';
+import { type Bridge, MemoryBroker, Plane, relayOps, startBridge } from '../mp/index.js';
 import { agentOps, kernelOps, RpcServer } from '../rpc/index.js';
 import { JIT_VERSION, socketPath } from '../util/home.js';
 
@@ -79,6 +85,14 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   // the native Message Plane transport: jitd relays between its clients
   const broker = new MemoryBroker();
   for (const [op, h] of relayOps(broker)) handlers.set(op, h);
+  // the kernel bridge: plane commands become RPC calls; notifications after durability
+  const plane = await Plane.open({
+    transport: broker.connect(),
+    sender: KERNEL_AGENT,
+    signer: keySigner(KERNEL_AGENT, kernelKey),
+    verifier: trust,
+  });
+  const bridge: Bridge = await startBridge({ plane, handlers });
   const server = new RpcServer(handlers);
   let tcp: RpcServer | undefined;
   try {
@@ -123,6 +137,8 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
           clearInterval(timer);
           await server.close();
           await tcp?.close();
+          await bridge.close();
+          await plane.close();
           await store.checkpoint().catch((e: unknown) => debug('checkpoint at stop failed: %o', e));
           await kernel.close();
         })();
@@ -132,6 +148,8 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   } catch (e) {
     await server.close();
     await tcp?.close();
+    await bridge.close();
+    await plane.close();
     await kernel.close();
     throw e;
   }

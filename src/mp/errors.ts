@@ -23,3 +23,9 @@ export class PayloadTooLargeError extends JitError {
   override readonly name = 'PayloadTooLargeError';
   readonly codeName = 'E_BAD_PAYLOAD' as const;
 }
+
+/** A command on the plane claims to act for someone other than its signed sender. */
+export class ImpersonationError extends JitError {
+  override readonly name = 'ImpersonationError';
+  readonly codeName = 'E_ACCESS_DENIED' as const;
+}

@@ -5,6 +5,7 @@
  */
 
 export { KERNEL_AGENT } from '../identity/index.js';
+export { BRIDGE_GROUP, type Bridge, type BridgeOptions, startBridge } from './bridge.js';
 export {
   checkSignature,
   decodeEnvelope,
@@ -18,7 +19,13 @@ export {
   seal,
   signingBytes,
 } from './envelope.js';
-export { EnvelopeError, PayloadTooLargeError, PlaneClosedError, TopicError } from './errors.js';
+export {
+  EnvelopeError,
+  ImpersonationError,
+  PayloadTooLargeError,
+  PlaneClosedError,
+  TopicError,
+} from './errors.js';
 export { MemoryBroker } from './memory.js';
 export { type NativeAddress, NativeTransport } from './native.js';
 export {

@@ -196,6 +196,71 @@ export class Plane {
     });
   }
 
+  private readonly statusSubs = new Map<
+    string,
+    Promise<{ sub: PlaneSubscription; waiting: Map<string, (answer: CborValue) => void> }>
+  >();
+
+  /**
+   * The outbox (DESIGN §6): publishes a command on `topic` and resolves with the answer whose `re`
+   * is its message id on `statusTopic`, re-sending the same envelope (same id, so receivers see a
+   * duplicate, never a second command) with backoff until the answer comes or `signal` aborts.
+   */
+  async command(
+    topic: string,
+    payload: CborValue,
+    opts: { statusTopic: string; signal?: AbortSignal; firstRetryMs?: number; maxRetryMs?: number },
+  ): Promise<CborValue> {
+    if (this.closed) throw new PlaneClosedError('the plane is closed');
+    opts.signal?.throwIfAborted();
+    const status = await this.statusFor(opts.statusTopic);
+    const { envelope, bytes } = this.envelope(topic, payload);
+    const id = messageIdHex(envelope);
+    return new Promise<CborValue>((resolve, reject) => {
+      let delay = opts.firstRetryMs ?? 250;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        status.waiting.delete(id);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        finish();
+        reject(opts.signal!.reason);
+      };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      status.waiting.set(id, (answer) => {
+        finish();
+        resolve(answer);
+      });
+      const attempt = (): void => {
+        if (!status.waiting.has(id)) return;
+        this.send(topic, bytes, opts.signal).catch((e: unknown) =>
+          debug('command %s on %s not sent (will retry): %o', id, topic, e),
+        );
+        timer = setTimeout(attempt, delay);
+        delay = Math.min(delay * 2, opts.maxRetryMs ?? 4000);
+      };
+      attempt();
+    });
+  }
+
+  private statusFor(
+    statusTopic: string,
+  ): Promise<{ sub: PlaneSubscription; waiting: Map<string, (answer: CborValue) => void> }> {
+    let s = this.statusSubs.get(statusTopic);
+    if (s === undefined) {
+      const waiting = new Map<string, (answer: CborValue) => void>();
+      s = this.subscribe(statusTopic, (m) => {
+        const re = (m.payload as { re?: unknown } | null)?.re;
+        if (typeof re === 'string') waiting.get(re)?.(m.payload);
+      }).then((sub) => ({ sub, waiting }));
+      this.statusSubs.set(statusTopic, s);
+      s.catch(() => this.statusSubs.delete(statusTopic));
+    }
+    return s;
+  }
+
   /** Subscribes to `pattern` as an async iterator of verified, ordered messages. */
   subscribe(pattern: string, opts?: PlaneSubscribeOptions): Promise<PlaneSubscription>;
   /** Subscribes with a callback: each message is acknowledged when the callback's promise settles. */

@@ -1,0 +1,178 @@
+import { debuglog } from 'node:util';
+import type { CborValue } from '../codec/index.js';
+import { type Handler, type HandlerContext, toWireError } from '../rpc/index.js';
+import { ImpersonationError } from './errors.js';
+import type { Message, Plane, PlaneSubscription, Rejection } from './plane.js';
+import { Topics } from './topic.js';
+
+const debug = debuglog('jit:bridge');
+
+/** The durable consumer name the bridge subscribes with. */
+export const BRIDGE_GROUP = 'jit-kernel-bridge';
+
+type M = Record<string, CborValue>;
+
+const COMMANDS = ['patch', 'commit', 'discard'] as const;
+type Command = (typeof COMMANDS)[number];
+
+export interface BridgeOptions {
+  /** The kernel's plane: sender `jit-kernel`, signed with the kernel key, verifying with the trust store. */
+  readonly plane: Plane;
+  /** The RPC ops; the bridge calls them exactly as a client would, and wraps them to notify. */
+  readonly handlers: Map<string, Handler>;
+  /** Remembered answers, for re-answering a retried command (default 16384). */
+  readonly answers?: number;
+}
+
+export interface Bridge {
+  close(): Promise<void>;
+}
+
+/**
+ * The kernel bridge (DESIGN §6, RFC-0008): `jit.sws.<id>.patch|commit|discard` messages become the
+ * same RPC calls any client makes (`shadow.apply_patch`, `shadow.commit`, `shadow.discard`), acting
+ * as the message's signed sender, and each gets an answer on `jit.sws.<id>.status` naming the
+ * message id. It never touches the DAG itself. It also wraps the RPC ops so that SWS lifecycle
+ * events and ref moves are published, signed by the kernel, once they are durable (an op's answer
+ * comes only after the WAL sync). Dropped messages are reported on `jit.kernel.events`.
+ */
+export async function startBridge(o: BridgeOptions): Promise<Bridge> {
+  const { plane, handlers } = o;
+  const notify = (topic: string, payload: CborValue): void => {
+    plane
+      .publish(topic, payload)
+      .catch((e: unknown) => debug('cannot publish on %s: %o', topic, e));
+  };
+  wrapForNotifications(handlers, notify);
+
+  const answered = new Map<string, { topic: string; answer: CborValue }>();
+  const limit = o.answers ?? 16384;
+  const remember = (key: string, topic: string, answer: CborValue): void => {
+    answered.set(key, { topic, answer });
+    if (answered.size > limit) answered.delete(answered.keys().next().value as string);
+  };
+  const ctx = (): HandlerContext => ({
+    signal: new AbortController().signal,
+    challenge: 'bridge',
+    rid: 0,
+    push: () => undefined,
+  });
+
+  const stopReports = plane.onReject((r: Rejection) => {
+    if (r.reason === 'duplicate' && r.sender !== undefined && r.id !== undefined) {
+      // a retried command: answer it again (the first answer may have been lost)
+      const a = answered.get(`${r.sender}\u0000${r.id}`);
+      if (a !== undefined) notify(a.topic, a.answer);
+      return;
+    }
+    notify(Topics.kernelEvents, {
+      event: 'rejected',
+      reason: r.reason,
+      topic: r.topic,
+      sender: r.sender ?? null,
+      id: r.id ?? null,
+    });
+  });
+
+  const handle = async (kind: Command, m: Message): Promise<void> => {
+    const sws = m.topic.split('.')[2]!;
+    const statusTopic = Topics.swsStatus(sws);
+    const p = (m.payload ?? {}) as M;
+    let answer: M;
+    try {
+      const result = await run(kind, sws, m.sender, p);
+      answer = { re: m.id, sender: m.sender, op: kind, ok: true, result };
+    } catch (e) {
+      const w = toWireError(e);
+      answer = {
+        re: m.id,
+        sender: m.sender,
+        op: kind,
+        ok: false,
+        error: { code: w.code, name: w.name, message: w.message },
+      };
+    }
+    remember(`${m.sender}\u0000${m.id}`, statusTopic, answer);
+    notify(statusTopic, answer);
+  };
+
+  const run = async (kind: Command, sws: string, sender: string, p: M): Promise<CborValue> => {
+    const call = (op: string, payload: CborValue): Promise<CborValue> =>
+      Promise.resolve(handlers.get(op)!(payload, ctx()));
+    switch (kind) {
+      case 'patch': {
+        const patch = p.patch as M | undefined;
+        if (patch !== null && typeof patch === 'object' && patch.author !== sender)
+          throw new ImpersonationError(
+            `a patch published by ${sender} must name ${sender} as its author`,
+            { sender },
+          );
+        return call('shadow.apply_patch', { id: sws, patch: patch ?? null });
+      }
+      case 'commit':
+        return call('shadow.commit', {
+          id: sws,
+          agent: sender,
+          ...(typeof p.message === 'string' ? { message: p.message } : {}),
+        });
+      case 'discard':
+        return call('shadow.discard', { id: sws, agent: sender });
+    }
+  };
+
+  const subs: PlaneSubscription[] = [];
+  for (const kind of COMMANDS)
+    subs.push(
+      await plane.subscribe(`jit.sws.*.${kind}`, (m) => handle(kind, m), {
+        group: `${BRIDGE_GROUP}-${kind}`,
+      }),
+    );
+  return {
+    close: async () => {
+      stopReports();
+      await Promise.all(subs.map((s) => s.close()));
+    },
+  };
+}
+
+/** Publishes SWS lifecycle events and ref moves after the ops that make them have answered. */
+function wrapForNotifications(
+  handlers: Map<string, Handler>,
+  notify: (topic: string, payload: CborValue) => void,
+): void {
+  const wrap = (op: string, after: (payload: M, result: M) => void): void => {
+    const h = handlers.get(op);
+    if (h === undefined) return;
+    handlers.set(op, async (p, ctx) => {
+      const r = await h(p, ctx);
+      after(p as M, r as M);
+      return r;
+    });
+  };
+  const lifecycle = Topics.kernelSwsLifecycle;
+  wrap('shadow.create', (_p, r) =>
+    notify(lifecycle, { event: 'created', sws: r.id!, base_node: r.base_node ?? null }),
+  );
+  const collapsed = (p: M, r: M): void => {
+    if (r.updated === false) return;
+    notify(lifecycle, { event: 'collapsed', sws: p.id!, snapshot: r.snapshot!, ref: r.ref! });
+    notify(Topics.kernelRefUpdates, {
+      ref: r.ref!,
+      target: r.snapshot!,
+      by: 'collapse',
+      sws: p.id!,
+    });
+  };
+  wrap('shadow.commit', collapsed);
+  wrap('collapse.commit', collapsed);
+  wrap('shadow.discard', (p) => notify(lifecycle, { event: 'discarded', sws: p.id! }));
+  for (const op of ['ref.set', 'ref.create_branch', 'ref.create_tag', 'ref.delete'])
+    wrap(op, (p, r) => {
+      const ref = r.ref as M | null | undefined;
+      notify(Topics.kernelRefUpdates, {
+        ref: (p.name as string) ?? null,
+        target: ref === null || ref === undefined ? null : (ref.target ?? null),
+        by: op,
+      });
+    });
+}

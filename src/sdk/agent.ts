@@ -1,0 +1,184 @@
+import type { CborValue } from '../codec/index.js';
+import { KeyPair, keySigner, staticVerifier, type Verifier } from '../identity/index.js';
+import {
+  type MemoryBroker,
+  type Message,
+  NativeTransport,
+  Plane,
+  type PlaneSubscription,
+  Topics,
+  type Transport,
+} from '../mp/index.js';
+import { RemoteError, RpcClient } from '../rpc/index.js';
+import { resolveHome, socketPath } from '../util/home.js';
+
+/** A finding an analyzer publishes on `jit.sws.<id>.analyze`. */
+export interface Finding {
+  readonly path: string;
+  readonly range?: readonly [number, number];
+  readonly severity: 'info' | 'warning' | 'error';
+  readonly message: string;
+}
+
+export interface AgentOptions {
+  /** The agent id (bound to `key` in the kernel's trust store). */
+  readonly agent: string;
+  /** The agent's key pair, or the path of its key file. */
+  readonly key: KeyPair | string;
+  /**
+   * Where the plane is: `jit://host:port` (jitd's TCP), a socket path, or `memory:` (in process:
+   * pass `broker`). Default: the socket of the data directory (`--home`, $JIT_HOME, ./.jit).
+   */
+  readonly plane?: string;
+  readonly broker?: MemoryBroker;
+  /** Checks signatures; default: the trust store as jitd lists it when the agent connects. */
+  readonly verifier?: Verifier;
+  readonly signal?: AbortSignal;
+}
+
+function where(url: string): { path: string } | { host: string; port: number } {
+  const m = /^jit:\/\/([^:/]+):(\d+)\/?$/.exec(url);
+  if (m !== null) return { host: m[1]!, port: Number(m[2]) };
+  return { path: url };
+}
+
+/**
+ * An agent on the Message Plane: connects with its key, opens or joins shadow working sets,
+ * publishes patches and commits as signed commands that are retried until the kernel answers,
+ * and exchanges findings with other agents.
+ */
+export class Agent {
+  readonly id: string;
+  readonly plane: Plane;
+  /** RPC to jitd (absent on `memory:`). */
+  readonly rpc: RpcClient | undefined;
+
+  private constructor(id: string, plane: Plane, rpc: RpcClient | undefined) {
+    this.id = id;
+    this.plane = plane;
+    this.rpc = rpc;
+  }
+
+  static async connect(o: AgentOptions): Promise<Agent> {
+    const key = typeof o.key === 'string' ? await KeyPair.load(o.key) : o.key;
+    const url = o.plane ?? socketPath(resolveHome());
+    let transport: Transport;
+    let rpc: RpcClient | undefined;
+    if (url === 'memory:') {
+      if (o.broker === undefined) throw new TypeError('plane "memory:" needs a broker');
+      transport = o.broker.connect();
+    } else {
+      rpc = await RpcClient.connect(where(url), o.signal ? { signal: o.signal } : {});
+      transport = new NativeTransport(where(url));
+    }
+    let verifier = o.verifier;
+    if (verifier === undefined) {
+      if (rpc === undefined) throw new TypeError('plane "memory:" needs a verifier');
+      const { agents } = (await rpc.call('agent.list', {})) as {
+        agents: { agent: string; public_key: string }[];
+      };
+      verifier = staticVerifier(
+        agents.map((a) => [a.agent, Uint8Array.from(Buffer.from(a.public_key, 'hex'))] as const),
+      );
+    }
+    const plane = await Plane.open({
+      transport,
+      sender: o.agent,
+      signer: keySigner(o.agent, key),
+      verifier,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    return new Agent(o.agent, plane, rpc);
+  }
+
+  /** Opens a new SWS on `ref` owned by this agent (over RPC); returns its id. */
+  async openSws(
+    opts: { ref?: string; delegates?: string[]; signal?: AbortSignal } = {},
+  ): Promise<string> {
+    if (this.rpc === undefined) throw new TypeError('opening an SWS needs jitd (not memory:)');
+    const r = (await this.rpc.call(
+      'shadow.create',
+      { ref: opts.ref ?? 'main', owner: this.id, delegates: opts.delegates ?? [] },
+      opts.signal ? { signal: opts.signal } : {},
+    )) as { id: string };
+    return r.id;
+  }
+
+  private async command(
+    sws: string,
+    kind: 'patch' | 'commit' | 'discard',
+    payload: CborValue,
+    signal?: AbortSignal,
+  ): Promise<CborValue> {
+    const topic =
+      kind === 'patch'
+        ? Topics.swsPatch(sws)
+        : kind === 'commit'
+          ? Topics.swsCommit(sws)
+          : Topics.swsDiscard(sws);
+    const a = (await this.plane.command(topic, payload, {
+      statusTopic: Topics.swsStatus(sws),
+      ...(signal ? { signal } : {}),
+    })) as {
+      ok: boolean;
+      result?: CborValue;
+      error?: { code: number; name: string; message: string };
+    };
+    if (a.ok) return a.result ?? null;
+    throw new RemoteError(a.error!.code, a.error!.message, { error: a.error!.name });
+  }
+
+  /** Publishes a patch (its ops) to the SWS and resolves with the kernel's answer. */
+  patch(
+    sws: string,
+    ops: readonly CborValue[],
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<CborValue> {
+    return this.command(sws, 'patch', { patch: { author: this.id, ops: [...ops] } }, opts.signal);
+  }
+
+  commit(sws: string, opts: { message?: string; signal?: AbortSignal } = {}): Promise<CborValue> {
+    return this.command(
+      sws,
+      'commit',
+      opts.message === undefined ? {} : { message: opts.message },
+      opts.signal,
+    );
+  }
+
+  discard(sws: string, opts: { signal?: AbortSignal } = {}): Promise<CborValue> {
+    return this.command(sws, 'discard', {}, opts.signal);
+  }
+
+  /** Publishes a finding on the SWS's analyze topic. */
+  async analyze(sws: string, f: Finding, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.plane.publish(
+      Topics.swsAnalyze(sws),
+      {
+        kind: 'finding',
+        path: f.path,
+        severity: f.severity,
+        message: f.message,
+        ...(f.range ? { range: [...f.range] } : {}),
+      },
+      opts,
+    );
+  }
+
+  /** Calls `handler` with each finding published on the SWS's analyze topic. */
+  findings(
+    sws: string,
+    handler: (f: Finding & { author: string }, m: Message) => unknown,
+  ): Promise<PlaneSubscription> {
+    return this.plane.subscribe(Topics.swsAnalyze(sws), (m) => {
+      const p = m.payload as Record<string, CborValue> | null;
+      if (p?.kind !== 'finding') return;
+      return handler({ ...(p as unknown as Finding), author: m.sender }, m);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.plane.close();
+    await this.rpc?.close();
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * @module sdk — what an agent program uses: connect with a key to a plane, open or join a shadow
+ * working set, publish patches and commits and await the kernel's answers, exchange findings.
+ */
+export { Agent, type AgentOptions, type Finding } from './agent.js';
