@@ -25,7 +25,9 @@ interface Queued {
  * The `native` transport: publish/subscribe relayed by `jitd` over its own socket (Unix or
  * loopback TCP), so agents in other processes need nothing installed: the embedded default.
  * Publishes made in one tick travel in one request; deliveries arrive in batches; acks go back in
- * batches. If the connection drops, publishes fail and subscriptions end: make a new transport.
+ * batches. When the connection drops (jitd restarts), it reconnects with backoff and subscribes
+ * again; publishes made meanwhile fail with ConnectionError (the outbox retries commands), and
+ * deliveries not acknowledged before the drop are not acknowledged after it.
  */
 export class NativeTransport implements Transport {
   readonly name = 'native';
@@ -42,6 +44,8 @@ export class NativeTransport implements Transport {
   private queue: Queued[] = [];
   private readonly subs = new Set<NativeSub>();
   private closed = false;
+  /** Connections made so far (1 after start; more after reconnects). */
+  connections = 0;
 
   constructor(where: NativeAddress) {
     this.where = where;
@@ -51,14 +55,45 @@ export class NativeTransport implements Transport {
     await this.connected(opts.signal);
   }
 
-  private connected(signal?: AbortSignal): Promise<RpcClient> {
+  /** The live connection, or the one being made (reconnecting with backoff after a drop). */
+  connected(signal?: AbortSignal): Promise<RpcClient> {
     if (this.closed)
       return Promise.reject(new PlaneClosedError('this native connection is closed'));
-    this.starting ??= RpcClient.connect(this.where, signal ? { signal } : {}).then((c) => {
-      this.client = c;
-      return c;
-    });
+    if (this.starting !== undefined) return this.starting;
+    const first = this.connections === 0;
+    this.starting = (async () => {
+      let delay = 25;
+      for (;;) {
+        try {
+          const c = await RpcClient.connect(this.where, signal ? { signal } : {});
+          if (this.closed) {
+            await c.close();
+            throw new PlaneClosedError('this native connection is closed');
+          }
+          this.client = c;
+          this.connections++;
+          c.onClose(() => this.lost(c));
+          for (const s of this.subs) await s.attach(c).catch(() => undefined);
+          return c;
+        } catch (e) {
+          // the first connection fails fast (jitd not running); a reconnect keeps trying
+          if (first || this.closed || !(e instanceof ConnectionError)) {
+            this.starting = undefined;
+            throw e;
+          }
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 1000);
+        }
+      }
+    })();
     return this.starting;
+  }
+
+  private lost(c: RpcClient): void {
+    if (this.client !== c) return;
+    this.client = undefined;
+    this.starting = undefined;
+    if (!this.closed) void this.connected().catch(() => undefined);
   }
 
   publish(topic: string, data: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<void> {
@@ -76,7 +111,8 @@ export class NativeTransport implements Transport {
     const batch = this.queue;
     this.queue = [];
     try {
-      const c = await this.connected();
+      const c = this.client;
+      if (c === undefined) throw new ConnectionError('not connected to jitd (reconnecting)');
       await c.call('mp.publish', { msgs: batch.map((q) => [q.topic, q.data]) });
       for (const q of batch) q.resolve();
     } catch (e) {
@@ -88,8 +124,8 @@ export class NativeTransport implements Transport {
     checkPattern(pattern);
     opts.signal?.throwIfAborted();
     const c = await this.connected(opts.signal);
-    const s = new NativeSub(c, pattern, (x) => this.subs.delete(x));
-    await s.open(opts);
+    const s = new NativeSub(pattern, opts, (x) => this.subs.delete(x));
+    await s.attach(c);
     this.subs.add(s);
     opts.signal?.addEventListener('abort', () => void s.close(), { once: true });
     return s;
@@ -106,36 +142,44 @@ export class NativeTransport implements Transport {
 
 class NativeSub implements TransportSubscription {
   readonly pattern: string;
-  private readonly client: RpcClient;
+  private readonly opts: SubscribeOptions;
   private readonly onClose: (s: NativeSub) => void;
+  private client: RpcClient | undefined;
   private rid = -1;
+  /** Bumped on every (re)subscription: acks of an older one are not sent to the new one. */
+  private generation = 0;
   private ready: Delivery[] = [];
   private head = 0;
   private wake: ((r: IteratorResult<Delivery>) => void) | undefined;
   private acks: number[] = [];
   private ended = false;
 
-  constructor(client: RpcClient, pattern: string, onClose: (s: NativeSub) => void) {
-    this.client = client;
+  constructor(pattern: string, opts: SubscribeOptions, onClose: (s: NativeSub) => void) {
     this.pattern = pattern;
+    this.opts = opts;
     this.onClose = onClose;
   }
 
-  async open(opts: SubscribeOptions): Promise<void> {
-    const { rid } = await this.client.stream(
+  /** Subscribes on connection `c` (again, after a reconnect). */
+  async attach(c: RpcClient): Promise<void> {
+    if (this.ended) return;
+    const generation = ++this.generation;
+    this.client = c;
+    this.acks = [];
+    const { rid } = await c.stream(
       'mp.subscribe',
       {
         pattern: this.pattern,
-        ...(opts.group !== undefined ? { group: opts.group } : {}),
-        ...(opts.maxInFlight !== undefined ? { max_in_flight: opts.maxInFlight } : {}),
+        ...(this.opts.group !== undefined ? { group: this.opts.group } : {}),
+        ...(this.opts.maxInFlight !== undefined ? { max_in_flight: this.opts.maxInFlight } : {}),
       },
-      (v) => this.receive(v),
-      () => this.end(),
+      (v) => this.receive(v, generation),
+      () => undefined,
     );
     this.rid = rid;
   }
 
-  private receive(v: CborValue): void {
+  private receive(v: CborValue, generation: number): void {
     const msgs = (v as { msgs?: unknown }).msgs;
     if (!Array.isArray(msgs)) return;
     for (const m of msgs as [number, string, Uint8Array, boolean][]) {
@@ -146,7 +190,7 @@ class NativeSub implements TransportSubscription {
         data,
         redelivered,
         ack: () => {
-          if (acked || this.ended) return;
+          if (acked || this.ended || generation !== this.generation) return;
           acked = true;
           if (this.acks.length === 0) process.nextTick(() => this.sendAcks());
           this.acks.push(n);
@@ -163,16 +207,9 @@ class NativeSub implements TransportSubscription {
   private sendAcks(): void {
     const ns = this.acks;
     this.acks = [];
-    if (ns.length === 0 || this.client.isClosed) return;
-    this.client.call('mp.ack', { sub: this.rid, ns }).catch(() => undefined);
-  }
-
-  private end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.wake?.({ value: undefined, done: true });
-    this.wake = undefined;
-    this.onClose(this);
+    const c = this.client;
+    if (ns.length === 0 || c === undefined || c.isClosed) return;
+    c.call('mp.ack', { sub: this.rid, ns }).catch(() => undefined);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Delivery> {
@@ -202,13 +239,17 @@ class NativeSub implements TransportSubscription {
   async close(): Promise<void> {
     if (this.ended) return;
     this.sendAcks();
-    this.client.endStream(this.rid);
-    this.end();
+    this.ended = true;
+    this.wake?.({ value: undefined, done: true });
+    this.wake = undefined;
+    this.onClose(this);
     this.ready = [];
     this.head = 0;
-    if (!this.client.isClosed)
-      await this.client.call('mp.unsubscribe', { sub: this.rid }).catch((e: unknown) => {
-        if (!(e instanceof ConnectionError)) throw e;
-      });
+    const c = this.client;
+    if (c === undefined || c.isClosed) return;
+    c.endStream(this.rid);
+    await c.call('mp.unsubscribe', { sub: this.rid }).catch((e: unknown) => {
+      if (!(e instanceof ConnectionError)) throw e;
+    });
   }
 }

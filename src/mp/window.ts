@@ -36,7 +36,8 @@ export interface Gap {
  * Puts one (topic, sender) stream back in `seq` order. The first message seen sets where the
  * stream starts (a subscriber may join late). A message ahead of the next expected one is held;
  * once `bound` are held, or the caller declares a timeout, the missing numbers are reported as a
- * gap and the held messages go out in order. A message behind the stream is stale.
+ * gap and the held messages go out in order. A message behind the stream is stale, except seq 1,
+ * which starts the stream again (the sender restarted).
  */
 export class Reorder<T> {
   private next = 0;
@@ -54,6 +55,12 @@ export class Reorder<T> {
   /** Offers message `seq`; returns what may go out now, in order, and any gap, or 'stale'. */
   offer(seq: number, item: T): { out: T[]; gap?: { from: number; to: number } } | 'stale' {
     if (this.next === 0) this.next = seq;
+    // seq 1 again: the sender restarted and its stream begins anew (a replay of an old first
+    // message is caught by the duplicate window before it gets here)
+    if (seq === 1 && this.next > 1) {
+      this.held.clear();
+      this.next = 1;
+    }
     if (seq < this.next || this.held.has(seq)) return 'stale';
     this.held.set(seq, item);
     const out = this.drain();

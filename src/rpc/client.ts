@@ -49,8 +49,19 @@ export class RpcClient {
     socket.on('close', () => this.fail(new ConnectionError('the connection closed')));
   }
 
+  private readonly closeListeners = new Set<(e: Error) => void>();
+
+  /** Calls `f` once when the connection fails or closes. */
+  onClose(f: (e: Error) => void): void {
+    if (this.closed !== undefined) f(this.closed);
+    else this.closeListeners.add(f);
+  }
+
   private fail(e: Error): void {
+    const first = this.closed === undefined;
     this.closed ??= e;
+    if (first) for (const f of this.closeListeners) f(e);
+    this.closeListeners.clear();
     for (const end of this.streamEnds.values()) end(e);
     this.streamEnds.clear();
     this.streams.clear();

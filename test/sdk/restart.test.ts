@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type Jitd, startJitd } from '../../src/daemon/jitd.js';
+import { ADMIN_AGENT, identityPaths, KeyPair, keySigner } from '../../src/identity/index.js';
+import type { NativeTransport } from '../../src/mp/index.js';
+import { RpcClient } from '../../src/rpc/index.js';
+import { Agent } from '../../src/sdk/index.js';
+import { socketPath } from '../../src/util/home.js';
+import { iterations } from '../helpers/seed.js';
+import { tmpDirs } from '../helpers/tmp.js';
+
+const tmp = tmpDirs('jit-restart-');
+
+describe('jitd restarted under the plane', () => {
+  it('8 agents x N patches over native with a restart in the middle: each patch applied exactly once', async () => {
+    const perAgent = iterations(1000, 1000);
+    const home = await tmp();
+    let jitd: Jitd = await startJitd({ home });
+    const admin = keySigner(ADMIN_AGENT, await KeyPair.load(identityPaths(home).adminKey));
+    const names = Array.from({ length: 8 }, (_, i) => `agent${i}`);
+    const keys = names.map(() => KeyPair.generate());
+    const c = await RpcClient.connect({ path: socketPath(home) });
+    for (const [i, agent] of names.entries())
+      await c.signedCall(
+        'agent.add',
+        { agent, public_key: Buffer.from(keys[i]!.publicKey).toString('hex') },
+        admin,
+      );
+    await c.close();
+    const agents = await Promise.all(
+      names.map((agent, i) => Agent.connect({ agent, key: keys[i]!, plane: socketPath(home) })),
+    );
+    const sws = await agents[0]!.openSws({ delegates: names.slice(1) });
+    let done = 0;
+    const target = 8 * perAgent;
+    let restarted = false;
+    const restart = (async () => {
+      while (done < target / 3) await new Promise((r) => setTimeout(r, 5));
+      await jitd.stop();
+      jitd = await startJitd({ home });
+      restarted = true;
+    })();
+    await Promise.all(
+      agents.map(async (a, i) => {
+        // 4 in flight per agent
+        let next = 0;
+        const lane = async (): Promise<void> => {
+          while (next < perAgent) {
+            const k = next++;
+            await a.patch(sws, [
+              { op: 'put', path: `a${i}/f${k}`, content: new TextEncoder().encode(`${i}:${k}\n`) },
+            ]);
+            done++;
+          }
+        };
+        await Promise.all([lane(), lane(), lane(), lane()]);
+      }),
+    );
+    await restart;
+    assert.ok(restarted);
+    const reconnects = agents.map((a) => (a.plane.transport as NativeTransport).connections);
+    assert.ok(
+      reconnects.every((n) => n >= 2),
+      `every agent reconnected (${reconnects})`,
+    );
+    const check = await RpcClient.connect({ path: socketPath(home) });
+    const status = (await check.call('shadow.status', { id: sws })) as { patches: number };
+    assert.equal(status.patches, target, 'every patch exactly once');
+    const { files } = (await check.call('shadow.files', { id: sws })) as {
+      files: Record<string, string>;
+    };
+    assert.equal(Object.keys(files).length, target);
+    await check.close();
+    for (const a of agents) await a.close();
+    await jitd.stop();
+  });
+});
