@@ -81,10 +81,16 @@ export async function sws(
       return withClient(home, async (c) => {
         const s = await call(c, 'shadow.status', { id: a.args[0]! });
         const conflicts = s.conflicts as string[];
+        const findings = (s.annotations ?? []) as Obj[];
+        const lines = findings.map((f) => {
+          const r = f.range as number[] | null;
+          return `  ${String(f.severity).padEnd(7)} ${String(f.path)}${r === null ? '' : `:${r[0]}-${r[1]}`}  ${String(f.message)}  (${String(f.author)})\n`;
+        });
         return out(
           s,
           `sws       ${String(s.id)}\nstate     ${String(s.state)}\nowner     ${String(s.owner)}\nbase      ${String(s.base_ref)} @ ${short(s.base_node)}\n` +
             `patches   ${String(s.patches)}\nchanged   ${String(s.changed)} path(s)\nconflicts ${conflicts.length === 0 ? 'none' : conflicts.join(', ')}\n` +
+            `findings  ${findings.length === 0 ? 'none' : findings.length}\n${lines.join('')}` +
             `digest    ${String(s.digest)}\n`,
         );
       });

@@ -117,7 +117,27 @@ export const TYPE_RULES: Readonly<Record<NodeType, TypeRule>> = {
     parentTypes: ['root', 'snapshot'],
     refs(payload) {
       const p = asMap(payload, 'payload');
-      exactKeys(p, 'payload', ['author', 'message', 'patches', 'sws', 'tree']);
+      exactKeys(p, 'payload', ['author', 'message', 'patches', 'sws', 'tree'], ['findings']);
+      if (p.findings !== undefined) {
+        if (!Array.isArray(p.findings) || p.findings.length === 0)
+          throw new NodeFormatError('payload.findings', 'must be a non-empty array when present');
+        (p.findings as CborValue[]).forEach((f, i) => {
+          const field = `payload.findings[${i}]`;
+          const m = asMap(f, field);
+          exactKeys(m, field, ['author', 'message', 'path', 'range', 'severity']);
+          text(m.author as CborValue, `${field}.author`, 256);
+          text(m.path as CborValue, `${field}.path`, 4096);
+          text(m.message as CborValue, `${field}.message`, 4096);
+          if (m.severity !== 'info' && m.severity !== 'warning' && m.severity !== 'error')
+            throw new NodeFormatError(`${field}.severity`, 'must be info, warning or error');
+          const r = m.range;
+          if (
+            r !== null &&
+            !(Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === 'number'))
+          )
+            throw new NodeFormatError(`${field}.range`, 'must be null or [first, last]');
+        });
+      }
       text(p.author as CborValue, 'payload.author', 256);
       text(p.message as CborValue, 'payload.message');
       if (p.sws !== null && !(p.sws instanceof Uint8Array && p.sws.length === 16)) {

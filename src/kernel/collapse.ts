@@ -2,7 +2,7 @@ import { fromHex } from '../codec/index.js';
 import { blobNode, type JitNode, makeNode, type NodeId, nodeId } from '../dag/index.js';
 import { fromLines, merge3, toLines } from './lines.js';
 import { ancestors } from './path.js';
-import type { Sws } from './sws.js';
+import { annotationValue, type Sws } from './sws.js';
 import { buildTree, diffTrees, lookup, type Nodes } from './tree.js';
 
 export interface Conflict {
@@ -114,7 +114,16 @@ export function planCollapse(
   const snap = makeNode(
     'snapshot',
     [head],
-    { tree: fromHex(tree)!, message, author, sws: fromHex(h.id)!, patches },
+    {
+      tree: fromHex(tree)!,
+      message,
+      author,
+      sws: fromHex(h.id)!,
+      patches,
+      // the SWS's findings travel into the snapshot's provenance (absent when there are none, so
+      // snapshots without findings keep their bytes)
+      ...(sws.annotations.length > 0 ? { findings: sws.annotations.map(annotationValue) } : {}),
+    },
     lamportOf,
   );
   const snapshot = nodeId(snap);

@@ -28,5 +28,16 @@ export {
   patchId,
   patchValue,
 } from './patch.js';
-export { type OverlayEntry, Sws, type SwsHeader, type SwsState } from './sws.js';
+export {
+  type Annotation,
+  encodeSwsAnnotate,
+  encodeSwsCreate,
+  encodeSwsDestroy,
+  encodeSwsPatch,
+  encodeSwsTable,
+  type OverlayEntry,
+  Sws,
+  type SwsHeader,
+  type SwsState,
+} from './sws.js';
 export { buildTree, diffTrees, EMPTY_TREE_ID, listFiles, lookup, readTree } from './tree.js';

@@ -36,15 +36,20 @@ import {
 import { decodePatch } from './patch.js';
 import { pathSegments } from './path.js';
 import {
+  type Annotation,
+  annotationValue,
   type CollapseResult,
+  decodeSwsAnnotate,
   decodeSwsCreate,
   decodeSwsDestroy,
   decodeSwsPatch,
   decodeSwsTable,
+  encodeSwsAnnotate,
   encodeSwsCreate,
   encodeSwsDestroy,
   encodeSwsPatch,
   encodeSwsTable,
+  SEVERITIES,
   Sws,
   type SwsHeader,
 } from './sws.js';
@@ -356,6 +361,7 @@ export class Kernel {
       patches: s.patches.size,
       changed: s.overlay.size,
       conflicts,
+      annotations: s.annotations.map(annotationValue),
       digest: s.digest(),
       content_digest: s.contentDigest(),
       result:
@@ -370,6 +376,45 @@ export class Kernel {
     return this.run(() =>
       [...this.swss.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((s) => this.describe(s)),
     );
+  }
+
+  /**
+   * shadow.annotate: records a finding on an ACTIVE SWS (shown by `status`, carried into the
+   * snapshot's provenance on collapse). Anyone may annotate; the author is recorded.
+   */
+  annotate(id: string, a: Annotation): Promise<{ annotations: number }> {
+    return this.run((tx) => {
+      const s = this.active(id);
+      const author = agentName(a.author, 'author');
+      pathSegments(a.path);
+      if (!SEVERITIES.includes(a.severity))
+        throw new PatchInputError(
+          `severity ${describeValue(a.severity)} is not one of ${SEVERITIES.join(', ')}`,
+        );
+      if (typeof a.message !== 'string' || a.message.length === 0 || a.message.length > 4096)
+        throw new PatchInputError('a finding message is text of 1 to 4096 characters');
+      const r = a.range;
+      if (
+        r !== null &&
+        (!Array.isArray(r) ||
+          r.length !== 2 ||
+          !r.every((x) => Number.isInteger(x) && x >= 1) ||
+          r[0]! > r[1]!)
+      )
+        throw new PatchInputError('a finding range is null or [first, last] lines, 1-based');
+      if (s.annotations.length >= 10_000)
+        throw new PatchInputError(`SWS ${s.id} already holds 10000 findings`, { sws: s.id });
+      const clean: Annotation = {
+        author,
+        path: a.path,
+        range: r === null ? null : [r[0]!, r[1]!],
+        severity: a.severity,
+        message: a.message,
+      };
+      tx.record(WalOp.SWS_ANNOTATE, encodeSwsAnnotate(s.id, clean));
+      s.annotations.push(clean);
+      return { annotations: s.annotations.length };
+    });
   }
 
   /** shadow.discard: idempotent; only the owner or a delegate. */
@@ -621,6 +666,13 @@ function replay(swss: Map<string, Sws>, rec: WalRecord): void {
       const s = swss.get(d.sws);
       if (s === undefined) throw new SwsNotFoundError(`SWS_DESTROY for unknown SWS ${d.sws}`);
       s.state = d.reason === 'discarded' ? 'DISCARDED' : 'INVALIDATED';
+      return;
+    }
+    case WalOp.SWS_ANNOTATE: {
+      const a = decodeSwsAnnotate(rec.payload);
+      const s = swss.get(a.sws);
+      if (s === undefined) throw new SwsNotFoundError(`SWS_ANNOTATE for unknown SWS ${a.sws}`);
+      s.annotations.push(a.annotation);
       return;
     }
     case WalOp.SET_REF: {

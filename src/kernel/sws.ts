@@ -18,6 +18,41 @@ export type OverlayEntry =
 
 export type SwsState = 'ACTIVE' | 'COLLAPSED' | 'DISCARDED' | 'INVALIDATED';
 
+/** A finding recorded on an SWS (from `jit.sws.<id>.analyze`), kept in order of admission. */
+export interface Annotation {
+  readonly author: string;
+  readonly path: string;
+  /** First and last line (1-based), or null for the whole file. */
+  readonly range: readonly [number, number] | null;
+  readonly severity: 'info' | 'warning' | 'error';
+  readonly message: string;
+}
+
+export const SEVERITIES = ['info', 'warning', 'error'] as const;
+
+/** The canonical CBOR value of an annotation (WAL, checkpoint and snapshot provenance). */
+export function annotationValue(a: Annotation): CborValue {
+  return {
+    author: a.author,
+    path: a.path,
+    range: a.range === null ? null : [...a.range],
+    severity: a.severity,
+    message: a.message,
+  };
+}
+
+function annotationFrom(v: CborValue): Annotation {
+  const m = v as Record<string, CborValue>;
+  const r = m.range as number[] | null;
+  return {
+    author: m.author as string,
+    path: m.path as string,
+    range: r === null ? null : [r[0]!, r[1]!],
+    severity: m.severity as Annotation['severity'],
+    message: m.message as string,
+  };
+}
+
 export interface SwsHeader {
   /** 32 hex characters: 128 random bits, unguessable. */
   readonly id: string;
@@ -41,6 +76,7 @@ export class Sws {
   state: SwsState = 'ACTIVE';
   readonly overlay = new Map<string, OverlayEntry>();
   readonly patches = new Set<string>();
+  readonly annotations: Annotation[] = [];
   result: CollapseResult | undefined;
   /** For each directory, how many overlay files under it are live (a blob or a conflict). */
   private readonly liveUnder = new Map<string, number>();
@@ -105,6 +141,9 @@ export class Sws {
         state: this.state,
         overlay,
         patches: [...this.patches].sort().map((p) => fromHex(p)!),
+        ...(this.annotations.length > 0
+          ? { annotations: this.annotations.map(annotationValue) }
+          : {}),
       }),
     );
   }
@@ -199,6 +238,15 @@ export function decodeSwsPatch(b: Uint8Array): {
   };
 }
 
+export function encodeSwsAnnotate(sws: string, a: Annotation): Uint8Array {
+  return encode({ sws: fromHex(sws)!, annotation: annotationValue(a) });
+}
+
+export function decodeSwsAnnotate(b: Uint8Array): { sws: string; annotation: Annotation } {
+  const v = decode(b) as Record<string, CborValue>;
+  return { sws: toHex(v.sws as Uint8Array), annotation: annotationFrom(v.annotation!) };
+}
+
 export type DestroyReason = 'discarded' | 'invalidated';
 
 export function encodeSwsDestroy(sws: string, reason: DestroyReason): Uint8Array {
@@ -224,6 +272,7 @@ export function encodeSwsTable(swss: ReadonlyMap<string, Sws>): Uint8Array {
         state: s.state,
         overlay,
         patches: [...s.patches].sort().map((p) => fromHex(p)!),
+        ...(s.annotations.length > 0 ? { annotations: s.annotations.map(annotationValue) } : {}),
         result:
           r === undefined
             ? null
@@ -244,6 +293,7 @@ export function decodeSwsTable(b: Uint8Array): Map<string, Sws> {
     s.state = v.state as SwsState;
     for (const [p, ...rest] of v.overlay as CborValue[][]) s.set(p as string, entryFrom(rest));
     for (const p of v.patches as Uint8Array[]) s.patches.add(toHex(p));
+    for (const a of (v.annotations ?? []) as CborValue[]) s.annotations.push(annotationFrom(a));
     const r = v.result as Record<string, CborValue> | null;
     if (r !== null) {
       const rw = r.rewrite as Uint8Array | null;

@@ -12,7 +12,7 @@ export const BRIDGE_GROUP = 'jit-kernel-bridge';
 
 type M = Record<string, CborValue>;
 
-const COMMANDS = ['patch', 'commit', 'discard'] as const;
+const COMMANDS = ['patch', 'commit', 'discard', 'analyze'] as const;
 type Command = (typeof COMMANDS)[number];
 
 export interface BridgeOptions {
@@ -31,7 +31,7 @@ export interface Bridge {
 /**
  * The kernel bridge (DESIGN §6, RFC-0008): `jit.sws.<id>.patch|commit|discard` messages become the
  * same RPC calls any client makes (`shadow.apply_patch`, `shadow.commit`, `shadow.discard`), acting
- * as the message's signed sender, and each gets an answer on `jit.sws.<id>.status` naming the
+ * as the message's signed sender, and findings on `jit.sws.<id>.analyze` become `shadow.annotate`, and each gets an answer on `jit.sws.<id>.status` naming the
  * message id. It never touches the DAG itself. It also wraps the RPC ops so that SWS lifecycle
  * events and ref moves are published, signed by the kernel, once they are durable (an op's answer
  * comes only after the WAL sync). Dropped messages are reported on `jit.kernel.events`.
@@ -78,6 +78,8 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     const sws = m.topic.split('.')[2]!;
     const statusTopic = Topics.swsStatus(sws);
     const p = (m.payload ?? {}) as M;
+    // analyze carries requests between agents too; the kernel records findings only
+    if (kind === 'analyze' && p.kind !== 'finding') return;
     let answer: M;
     try {
       const result = await run(kind, sws, m.sender, p);
@@ -117,6 +119,15 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         });
       case 'discard':
         return call('shadow.discard', { id: sws, agent: sender });
+      case 'analyze':
+        return call('shadow.annotate', {
+          id: sws,
+          author: sender,
+          path: p.path ?? null,
+          severity: p.severity ?? null,
+          message: p.message ?? null,
+          range: p.range ?? null,
+        });
     }
   };
 

@@ -129,6 +129,20 @@ export function kernelOps(kernel: Kernel, info: () => CborValue): Map<string, Ha
       async (p) => ({ changes: (await kernel.diff(need(map(p), 'id'))) as unknown as CborValue }),
     ],
     ['shadow.status', (p) => kernel.status(need(map(p), 'id'))],
+    [
+      'shadow.annotate',
+      (p) => {
+        const m = map(p);
+        const range = m.range ?? null;
+        return kernel.annotate(need(m, 'id'), {
+          author: need(m, 'author'),
+          path: need(m, 'path'),
+          severity: need(m, 'severity') as 'info',
+          message: need(m, 'message'),
+          range: range as [number, number] | null,
+        });
+      },
+    ],
     ['shadow.list', async () => ({ sws: await kernel.list() })],
     ['shadow.discard', (p) => kernel.discard(need(map(p), 'id'), need(map(p), 'agent'))],
     [

@@ -106,16 +106,16 @@ export class Agent {
 
   private async command(
     sws: string,
-    kind: 'patch' | 'commit' | 'discard',
+    kind: 'patch' | 'commit' | 'discard' | 'analyze',
     payload: CborValue,
     signal?: AbortSignal,
   ): Promise<CborValue> {
-    const topic =
-      kind === 'patch'
-        ? Topics.swsPatch(sws)
-        : kind === 'commit'
-          ? Topics.swsCommit(sws)
-          : Topics.swsDiscard(sws);
+    const topic = {
+      patch: Topics.swsPatch,
+      commit: Topics.swsCommit,
+      discard: Topics.swsDiscard,
+      analyze: Topics.swsAnalyze,
+    }[kind](sws);
     const a = (await this.plane.command(topic, payload, {
       statusTopic: Topics.swsStatus(sws),
       ...(signal ? { signal } : {}),
@@ -150,10 +150,14 @@ export class Agent {
     return this.command(sws, 'discard', {}, opts.signal);
   }
 
-  /** Publishes a finding on the SWS's analyze topic. */
+  /**
+   * Publishes a finding on the SWS's analyze topic and resolves once the kernel has recorded it
+   * (it shows in `shadow.status` and goes into the snapshot's provenance on collapse).
+   */
   async analyze(sws: string, f: Finding, opts: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.plane.publish(
-      Topics.swsAnalyze(sws),
+    await this.command(
+      sws,
+      'analyze',
       {
         kind: 'finding',
         path: f.path,
@@ -161,7 +165,7 @@ export class Agent {
         message: f.message,
         ...(f.range ? { range: [...f.range] } : {}),
       },
-      opts,
+      opts.signal,
     );
   }
 

@@ -21,6 +21,7 @@ export const WalOp = {
   SWS_DESTROY: 5,
   SYNC_EVENT: 6,
   CHECKPOINT: 7,
+  SWS_ANNOTATE: 8,
 } as const;
 export type WalOpName = keyof typeof WalOp;
 export type WalOpNumber = (typeof WalOp)[WalOpName];

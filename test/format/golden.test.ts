@@ -9,6 +9,15 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { blake3Hex, toHex } from '../../src/codec/index.js';
 import { decodeNode, encodeNode, MemoryDag, nodeId } from '../../src/dag/index.js';
+import {
+  encodeSwsAnnotate,
+  encodeSwsCreate,
+  encodeSwsDestroy,
+  encodeSwsPatch,
+  encodeSwsTable,
+  type OverlayEntry,
+  Sws,
+} from '../../src/kernel/index.js';
 import { Store, storePaths } from '../../src/store/index.js';
 import { goldenNodes, writeGoldenStore } from '../helpers/golden.js';
 import { fromHexLoose } from '../helpers/hex.js';
@@ -79,6 +88,46 @@ describe('format - golden fixtures', () => {
       assert.deepEqual(booted.refs(), refs);
       await booted.close();
     }
+  });
+
+  it('SWS records and the SWS table: fixed inputs give the committed bytes', async () => {
+    const id = '00112233445566778899aabbccddeeff';
+    const node = (n: number): string => n.toString(16).padStart(2, '0').repeat(32);
+    const header = {
+      id,
+      owner: 'alice',
+      delegates: ['bob'],
+      baseRef: 'main',
+      baseNode: node(1),
+      baseTree: node(2),
+      meta: { task: 't1' },
+    };
+    const annotation = {
+      author: 'lint',
+      path: 'src/a.ts',
+      range: [3, 5] as const,
+      severity: 'warning' as const,
+      message: 'unused',
+    };
+    const effects: [string, OverlayEntry][] = [
+      ['a.txt', { kind: 'blob', id: node(3) }],
+      ['b.txt', { kind: 'deleted' }],
+      ['c.txt', { kind: 'conflict', base: null, candidates: [node(4), node(5)] }],
+    ];
+    const sws = new Sws(header);
+    sws.apply(node(6), effects);
+    sws.annotations.push(annotation);
+    const made = {
+      SWS_CREATE: toHex(encodeSwsCreate(header)),
+      SWS_PATCH: toHex(encodeSwsPatch(id, node(6), effects)),
+      SWS_DESTROY: toHex(encodeSwsDestroy(id, 'discarded')),
+      SWS_ANNOTATE: toHex(encodeSwsAnnotate(id, annotation)),
+      table: toHex(encodeSwsTable(new Map([[id, sws]]))),
+      digest: sws.digest(),
+    };
+    const file = join(fixtures, 'wal', 'sws-records-v1.json');
+    if (write) await writeFile(file, `${JSON.stringify(made, null, 2)}\n`);
+    assert.deepEqual(made, JSON.parse(await readFile(file, 'utf8')));
   });
 
   it('compatibility: a log written with checkpoint v1 still boots; the v1 checkpoint is ignored, never misread', async () => {
