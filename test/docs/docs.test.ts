@@ -72,6 +72,38 @@ describe('docs - README and INTERNALS stay true', () => {
     }
   });
 
+  it('the Message Plane examples of the README run verbatim against a live jitd', async () => {
+    const readme = await read('README.md');
+    const block = readme
+      .slice(readme.indexOf('## Agents on the Message Plane'))
+      .match(/```sh\n([\s\S]*?)```/)![1]!;
+    const home = await mkdtemp(join(tmpdir(), 'jit-readme-mp-'));
+    const jitd = await startJitd({ home });
+    try {
+      const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>(
+        (resolve) => {
+          execFile(
+            'bash',
+            ['-O', 'expand_aliases', '-e', '-o', 'pipefail', '-c', block],
+            { cwd: root, env: { ...process.env, JIT_HOME: home }, timeout: 120_000 },
+            (err, stdout, stderr) =>
+              resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          );
+        },
+      );
+      assert.equal(r.status, 0, `README Message Plane block failed:\n${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /6 files from alice and bob/);
+      assert.match(r.stdout, /findings {2}4/);
+      assert.match(r.stdout, /add\(\) has no test {2}\(test-bot\)/);
+      const head = jitd.kernel.store.getRef('main')!.target;
+      const snap = jitd.kernel.store.reader.get(head).payload as { findings?: unknown[] };
+      assert.equal(snap.findings?.length, 4, 'the findings are in the committed snapshot');
+    } finally {
+      await jitd.stop();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   it('the WAL op table and the error code table in INTERNALS match the code', async () => {
     const internals = await read('docs/INTERNALS.md');
     const ops = [...internals.matchAll(/^\|\s*(\d+)\s*\|\s*([A-Z_]+)\s*\|/gm)].map((m) => [
