@@ -12,9 +12,9 @@ import { Store } from '../src/store/index.js';
 import { socketPath } from '../src/util/home.js';
 
 const here = new URL('.', import.meta.url).pathname;
-const jitdBin = new URL('../src/bin/jitd.js', import.meta.url).pathname;
+export const jitdBin = new URL('../src/bin/jitd.js', import.meta.url).pathname;
 
-function startChild(args: string[]): Promise<ChildProcess> {
+export function startChild(args: string[]): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     createInterface({ input: p.stdout! }).once('line', () => resolve(p));
@@ -22,12 +22,12 @@ function startChild(args: string[]): Promise<ChildProcess> {
   });
 }
 
-function quantile(xs: readonly number[], q: number): number {
+export function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(s.length * q))] ?? 0;
 }
 
-async function stop(p: ChildProcess): Promise<void> {
+export async function stop(p: ChildProcess): Promise<void> {
   const gone = new Promise((r) => p.once('exit', r));
   p.kill('SIGTERM');
   await gone;
@@ -84,7 +84,7 @@ class EchoClient {
  * Open loop: `send(k)` is started at `rate`/s for `ms` whatever the answers do, and the latency of
  * each answer recorded. Returns the latencies (ms) and the rate achieved.
  */
-async function openLoop(
+export async function openLoop(
   rate: number,
   ms: number,
   send: (k: number) => Promise<unknown>,

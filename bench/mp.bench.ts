@@ -3,11 +3,22 @@ import { verify } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CborValue } from '../src/codec/index.js';
 import { startJitd } from '../src/daemon/jitd.js';
-import { KeyPair, keySigner, publicKeyObject, staticVerifier } from '../src/identity/index.js';
+import {
+  ADMIN_AGENT,
+  identityPaths,
+  KeyPair,
+  keySigner,
+  publicKeyObject,
+  staticVerifier,
+} from '../src/identity/index.js';
 import { MemoryBroker, NativeTransport, Plane, signingBytes } from '../src/mp/index.js';
+import { RpcClient } from '../src/rpc/index.js';
+import { Agent } from '../src/sdk/index.js';
 import { socketPath } from '../src/util/home.js';
 import { rate } from './harness.js';
+import { jitdBin, openLoop, quantile, startChild, stop } from './kernel.bench.js';
 
 export interface PlaneFigure {
   readonly name: string;
@@ -151,6 +162,56 @@ export async function nativeBench(n = 100_000): Promise<number> {
     return perSec;
   } finally {
     await jitd.stop();
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A patch published on the plane until its status answer, open loop at `rate`/s through jitd (a
+ * child process) over the native transport, signed; against the same patches as direct RPC calls
+ * (`shadow.apply_patch`) at the same rate in the same run.
+ */
+export async function planePatchBench(
+  rate = 1000,
+  ms = 3000,
+): Promise<{ p50: number; p99: number; rpcP50: number; rpcP99: number }> {
+  const home = await mkdtemp(join(tmpdir(), 'jit-bench-pp-'));
+  const jitd = await startChild([jitdBin, '--home', home]);
+  try {
+    const admin = keySigner(ADMIN_AGENT, await KeyPair.load(identityPaths(home).adminKey));
+    const key = KeyPair.generate();
+    const rpc = await RpcClient.connect({ path: socketPath(home) });
+    await rpc.signedCall(
+      'agent.add',
+      { agent: 'bench', public_key: Buffer.from(key.publicKey).toString('hex') },
+      admin,
+    );
+    const agent = await Agent.connect({ agent: 'bench', key, plane: socketPath(home) });
+    const sws = await agent.openSws();
+    const content = new Uint8Array(1024).fill(97);
+    let seq = 0;
+    const ops = (): CborValue[] => {
+      const c = content.slice();
+      new DataView(c.buffer).setUint32(0, seq);
+      return [{ op: 'put', path: `f${seq++ % 1000}`, content: c }];
+    };
+    const viaPlane = (): Promise<unknown> => agent.patch(sws, ops());
+    const viaRpc = (): Promise<unknown> =>
+      rpc.call('shadow.apply_patch', { id: sws, patch: { author: 'bench', ops: ops() } });
+    await openLoop(rate, ms / 2, viaPlane); // warm-up
+    await openLoop(rate, ms / 2, viaRpc);
+    const plane = await openLoop(rate, ms, viaPlane);
+    const direct = await openLoop(rate, ms, viaRpc);
+    await agent.close();
+    await rpc.close();
+    return {
+      p50: quantile(plane.lat, 0.5),
+      p99: quantile(plane.lat, 0.99),
+      rpcP50: quantile(direct.lat, 0.5),
+      rpcP99: quantile(direct.lat, 0.99),
+    };
+  } finally {
+    await stop(jitd);
     await rm(home, { recursive: true, force: true });
   }
 }

@@ -1,12 +1,12 @@
 /**
- * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane|native]`: each figure printed next to a baseline measured in the
+ * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane|native|plane-patch]`: each figure printed next to a baseline measured in the
  * same run, as a ratio. BOOT_NODES sets the size of the boot benchmark's store (default 1,000,000).
  */
 import { bootBenches } from './boot.bench.js';
 import { codecBenches } from './codec.bench.js';
 import { fmtRate } from './harness.js';
 import { collapseBench, patchBench, roundTripBench } from './kernel.bench.js';
-import { nativeBench, planeBenches } from './mp.bench.js';
+import { nativeBench, planeBenches, planePatchBench } from './mp.bench.js';
 import { nodeIdBenches } from './nodeid.bench.js';
 import { walBenches } from './wal.bench.js';
 
@@ -130,5 +130,13 @@ if (want('native')) {
   );
   console.log(
     `publisher process -> jitd relay -> subscriber: ${fmtRate(rates[1]!)} (median of 3) vs the in-process plane ${fmtRate(memory.perSec)} = ${(rates[1]! / memory.perSec).toFixed(2)}x; goal 100k/s = ${(rates[1]! / 100_000).toFixed(2)}x`,
+  );
+}
+
+if (want('plane-patch')) {
+  console.log('\n## a patch on the plane until its status answer (goal: p99 <= 10 ms at 1k/s)');
+  const r = await planePatchBench();
+  console.log(
+    `signed, native transport, bridge, kernel, status answer: p99 ${r.p99.toFixed(2)} ms (p50 ${r.p50.toFixed(2)}) vs the same patch by direct RPC p99 ${r.rpcP99.toFixed(2)} ms (p50 ${r.rpcP50.toFixed(2)}) = ${(r.p99 / r.rpcP99).toFixed(2)}x`,
   );
 }

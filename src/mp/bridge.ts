@@ -60,10 +60,10 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
 
   const stopReports = plane.onReject((r: Rejection) => {
     if (r.reason === 'duplicate' && r.sender !== undefined && r.id !== undefined) {
-      // a retried command: answer it again (the first answer may have been lost)
+      // a retried (or replayed) command: answer it again, since the first answer may have been
+      // lost; it is not run twice
       const a = answered.get(`${r.sender}\u0000${r.id}`);
       if (a !== undefined) notify(a.topic, a.answer);
-      return;
     }
     notify(Topics.kernelEvents, {
       event: 'rejected',
