@@ -47,4 +47,4 @@ export type {
   TransportGap,
   TransportSubscription,
 } from './transport.js';
-export { type Gap, RecentKeys, Reorder } from './window.js';
+export { type Gap, RecentKeys, RecentPairs, Reorder } from './window.js';

@@ -1,3 +1,4 @@
+import type { Envelope } from './envelope.js';
 import { PlaneClosedError, TopicError } from './errors.js';
 import { checkPattern, checkTopic, patternMatcher } from './topic.js';
 import type {
@@ -11,6 +12,7 @@ import type {
 interface Held {
   readonly topic: string;
   readonly data: Uint8Array;
+  readonly decoded: Envelope | undefined;
   redelivered: boolean;
 }
 
@@ -134,6 +136,7 @@ class Member implements TransportSubscription {
     const d: Delivery = {
       topic: h.topic,
       data: h.data,
+      ...(h.decoded !== undefined ? { decoded: h.decoded } : {}),
       redelivered: h.redelivered,
       ack: () => {
         if (acked) return;
@@ -148,18 +151,22 @@ class Member implements TransportSubscription {
     } else this.ready.push(d);
   }
 
+  poll(): Delivery | undefined {
+    if (this.readyHead >= this.ready.length) return undefined;
+    const d = this.ready[this.readyHead]!;
+    this.ready[this.readyHead++] = undefined as never;
+    if (this.readyHead === this.ready.length) {
+      this.ready = [];
+      this.readyHead = 0;
+    }
+    return d;
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<Delivery> {
     return {
       next: () => {
-        if (this.readyHead < this.ready.length) {
-          const d = this.ready[this.readyHead]!;
-          this.ready[this.readyHead++] = undefined as never;
-          if (this.readyHead === this.ready.length) {
-            this.ready = [];
-            this.readyHead = 0;
-          }
-          return Promise.resolve({ value: d, done: false });
-        }
+        const d = this.poll();
+        if (d !== undefined) return Promise.resolve({ value: d, done: false });
         if (this.closed) return Promise.resolve({ value: undefined, done: true });
         return new Promise((r) => {
           this.wake = r;
@@ -217,13 +224,14 @@ export class MemoryBroker {
   publish(
     topic: string,
     data: Uint8Array,
+    decoded: Envelope | undefined,
     signal: AbortSignal | undefined,
   ): Promise<void> | undefined {
     const gs: Group[] = [];
     for (const g of this.groups) if (g.matches(topic)) gs.push(g);
     for (let i = 0; i < gs.length; i++) {
-      if (gs[i]!.full) return this.publishWaiting(gs, i, topic, data, signal);
-      gs[i]!.push({ topic, data, redelivered: false });
+      if (gs[i]!.full) return this.publishWaiting(gs, i, { topic, data, decoded }, signal);
+      gs[i]!.push({ topic, data, decoded, redelivered: false });
     }
     return undefined;
   }
@@ -231,14 +239,13 @@ export class MemoryBroker {
   private async publishWaiting(
     gs: Group[],
     from: number,
-    topic: string,
-    data: Uint8Array,
+    m: Omit<Held, 'redelivered'>,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     for (let i = from; i < gs.length; i++) {
       const g = gs[i]!;
       while (g.full && this.groups.has(g)) await g.waitForSpace(signal);
-      if (this.groups.has(g)) g.push({ topic, data, redelivered: false });
+      if (this.groups.has(g)) g.push({ ...m, redelivered: false });
     }
   }
 
@@ -293,17 +300,23 @@ class MemoryTransport implements Transport {
     if (this.closed) throw new PlaneClosedError('this memory connection is closed');
   }
 
-  publish(topic: string, data: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  publish(
+    topic: string,
+    data: Uint8Array,
+    opts: { signal?: AbortSignal; decoded?: Envelope } = {},
+  ): Promise<void> {
     if (this.closed)
       return Promise.reject(new PlaneClosedError('this memory connection is closed'));
     checkTopic(topic);
     opts.signal?.throwIfAborted();
     // in call order: once one publish waits for room, later ones wait behind it
     if (this.tail === undefined) {
-      const wait = this.broker.publish(topic, data, opts.signal);
+      const wait = this.broker.publish(topic, data, opts.decoded, opts.signal);
       return wait === undefined ? DONE : this.hold(wait);
     }
-    return this.hold(this.tail.then(() => this.broker.publish(topic, data, opts.signal)));
+    return this.hold(
+      this.tail.then(() => this.broker.publish(topic, data, opts.decoded, opts.signal)),
+    );
   }
 
   private hold(p: Promise<void>): Promise<void> {

@@ -212,18 +212,22 @@ class NativeSub implements TransportSubscription {
     c.call('mp.ack', { sub: this.rid, ns }).catch(() => undefined);
   }
 
+  poll(): Delivery | undefined {
+    if (this.head >= this.ready.length) return undefined;
+    const d = this.ready[this.head]!;
+    this.ready[this.head++] = undefined as never;
+    if (this.head === this.ready.length) {
+      this.ready = [];
+      this.head = 0;
+    }
+    return d;
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<Delivery> {
     return {
       next: () => {
-        if (this.head < this.ready.length) {
-          const d = this.ready[this.head]!;
-          this.ready[this.head++] = undefined as never;
-          if (this.head === this.ready.length) {
-            this.ready = [];
-            this.head = 0;
-          }
-          return Promise.resolve({ value: d, done: false });
-        }
+        const d = this.poll();
+        if (d !== undefined) return Promise.resolve({ value: d, done: false });
         if (this.ended) return Promise.resolve({ value: undefined, done: true });
         return new Promise((r) => {
           this.wake = r;

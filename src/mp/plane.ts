@@ -15,7 +15,7 @@ import {
 import { PayloadTooLargeError, PlaneClosedError } from './errors.js';
 import { checkTopic, isKernelTopic } from './topic.js';
 import type { Delivery, Transport, TransportSubscription } from './transport.js';
-import { type Gap, RecentKeys, Reorder } from './window.js';
+import { type Gap, RecentPairs, Reorder } from './window.js';
 
 const debug = debuglog('jit:mp');
 
@@ -183,15 +183,17 @@ export class Plane {
   ): Promise<Envelope> {
     if (this.closed) return Promise.reject(new PlaneClosedError('the plane is closed'));
     const { envelope, bytes } = this.envelope(topic, payload);
-    return this.send(topic, bytes, opts.signal).then(() => envelope);
+    return this.send(topic, bytes, opts.signal, envelope).then(() => envelope);
   }
 
   /**
    * Sends already-encoded envelope bytes (a retry sends the same bytes again). The transport keeps
    * call order, so publishes on one topic leave in the order they were made.
    */
-  send(topic: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
-    return this.transport.publish(topic, bytes, signal ? { signal } : {}).then(() => {
+  send(topic: string, bytes: Uint8Array, signal?: AbortSignal, decoded?: Envelope): Promise<void> {
+    const opts =
+      signal || decoded ? { ...(signal ? { signal } : {}), ...(decoded ? { decoded } : {}) } : {};
+    return this.transport.publish(topic, bytes, opts).then(() => {
       this.stats.published++;
     });
   }
@@ -288,30 +290,25 @@ export class Plane {
   check(d: Delivery): Message | Rejection {
     let e: Envelope;
     try {
-      e = decodeEnvelope(d.data);
+      e = d.decoded ?? decodeEnvelope(d.data);
     } catch (err) {
       return { reason: 'malformed', topic: d.topic, detail: (err as Error).message };
     }
-    const id = messageIdHex(e);
-    const who = { topic: d.topic, sender: e.sender, id };
-    if (e.topic !== d.topic)
-      return { reason: 'wrong-topic', ...who, detail: `signed for ${e.topic}` };
-    if (isKernelTopic(d.topic) && e.sender !== KERNEL_AGENT)
-      return { reason: 'not-kernel', ...who };
-    const v = this.opts.verifier === undefined ? 'unsigned' : checkSignature(e, this.opts.verifier);
-    if (v === 'unsigned') {
-      if (this.requireSigs) return { reason: 'unsigned', ...who };
-    } else if (v !== 'ok') return { reason: v, ...who };
-    this.clock = Math.max(this.clock, e.ts);
-    return {
-      envelope: e,
+    const who = (): { topic: string; sender: string; id: string } => ({
       topic: d.topic,
       sender: e.sender,
-      payload: e.payload,
-      id,
-      redelivered: d.redelivered,
-      ack: () => d.ack(),
-    };
+      id: messageIdHex(e),
+    });
+    if (e.topic !== d.topic)
+      return { reason: 'wrong-topic', ...who(), detail: `signed for ${e.topic}` };
+    if (isKernelTopic(d.topic) && e.sender !== KERNEL_AGENT)
+      return { reason: 'not-kernel', ...who() };
+    const v = this.opts.verifier === undefined ? 'unsigned' : checkSignature(e, this.opts.verifier);
+    if (v === 'unsigned') {
+      if (this.requireSigs) return { reason: 'unsigned', ...who() };
+    } else if (v !== 'ok') return { reason: v, ...who() };
+    if (e.ts > this.clock) this.clock = e.ts;
+    return new Delivered(e, d);
   }
 
   /** @internal */
@@ -341,16 +338,57 @@ export class Plane {
   }
 }
 
-/** The duplicate-window key of a message: its sender and its id's bytes as char codes. */
-function dedupKey(sender: string, id: Uint8Array): string {
-  return `${sender}\u0000${String.fromCharCode.apply(null, id as unknown as number[])}`;
+/** A message as delivered: its id's hex is made only if someone asks for it. */
+class Delivered implements Message {
+  readonly envelope: Envelope;
+  private readonly d: Delivery;
+  private hex: string | undefined;
+
+  constructor(e: Envelope, d: Delivery) {
+    this.envelope = e;
+    this.d = d;
+  }
+
+  get topic(): string {
+    return this.d.topic;
+  }
+  get sender(): string {
+    return this.envelope.sender;
+  }
+  get payload(): CborValue {
+    return this.envelope.payload;
+  }
+  get id(): string {
+    this.hex ??= messageIdHex(this.envelope);
+    return this.hex;
+  }
+  get redelivered(): boolean {
+    return this.d.redelivered;
+  }
+  ack(): void {
+    this.d.ack();
+  }
+}
+
+const senderHashes = new Map<string, number>();
+
+/** A 32-bit hash of a sender id (FNV-1a), cached. */
+function senderHash(sender: string): number {
+  let h = senderHashes.get(sender);
+  if (h === undefined) {
+    h = 0x811c9dc5;
+    for (let i = 0; i < sender.length; i++) h = Math.imul(h ^ sender.charCodeAt(i), 0x01000193);
+    if (senderHashes.size > 65536) senderHashes.clear();
+    senderHashes.set(sender, h);
+  }
+  return h;
 }
 
 /** One plane subscription: the checks, duplicate window and reorder buffers over a transport one. */
 class PlaneSub implements PlaneSubscription {
   private readonly plane: Plane;
   private readonly t: TransportSubscription;
-  private readonly seen: RecentKeys;
+  private readonly seen: RecentPairs;
   private readonly streams = new Map<string, Reorder<Message>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly onClose: (s: PlaneSub) => void;
@@ -367,7 +405,7 @@ class PlaneSub implements PlaneSubscription {
     this.plane = plane;
     this.t = t;
     this.onClose = onClose;
-    this.seen = new RecentKeys(plane.options.dedupWindow ?? 16384);
+    this.seen = new RecentPairs(plane.options.dedupWindow ?? 16384);
     this.source = t[Symbol.asyncIterator]();
   }
 
@@ -383,7 +421,11 @@ class PlaneSub implements PlaneSubscription {
       this.plane.reject(m);
       return;
     }
-    if (!this.seen.add(dedupKey(m.sender, m.envelope.id))) {
+    // the duplicate key: 63 bits of the random id, the first half mixed with the sender
+    const id = m.envelope.id;
+    const hi = (id[0]! | (id[1]! << 8) | (id[2]! << 16) | (id[3]! << 24)) ^ senderHash(m.sender);
+    const lo = id[4]! | (id[5]! << 8) | (id[6]! << 16) | ((id[7]! & 0x7f) << 24);
+    if (!this.seen.add(hi, lo)) {
       d.ack();
       this.plane.reject({ reason: 'duplicate', topic: m.topic, sender: m.sender, id: m.id });
       return;
@@ -426,7 +468,8 @@ class PlaneSub implements PlaneSubscription {
   }
 
   /** The next message, or undefined when the subscription ends. */
-  private async next(): Promise<Message | undefined> {
+  /** The next message if one is ready now (checking what the transport already holds). */
+  private ready(): Message | undefined {
     this.last?.ack();
     this.last = undefined;
     for (;;) {
@@ -441,6 +484,17 @@ class PlaneSub implements PlaneSubscription {
         this.last = m;
         return m;
       }
+      if (this.closed || this.pending !== undefined) return undefined;
+      const d = this.t.poll?.();
+      if (d === undefined) return undefined;
+      this.take(d);
+    }
+  }
+
+  private async next(): Promise<Message | undefined> {
+    for (;;) {
+      const now = this.ready();
+      if (now !== undefined) return now;
       if (this.closed) return undefined;
       // wait for a delivery, or for a gap timer to release held messages; a delivery that
       // loses the race is kept for the next turn
@@ -480,12 +534,21 @@ class PlaneSub implements PlaneSubscription {
 
   /** Runs `handler` on each message; acknowledges each when the handler settles. */
   async run(handler: (m: Message) => unknown): Promise<void> {
-    for (let m = await this.next(); m !== undefined; m = await this.next()) {
+    let streak = 0;
+    for (let m = this.ready() ?? (await this.next()); m !== undefined; ) {
       try {
-        await handler(m);
+        const r = handler(m);
+        if (r instanceof Promise) await r;
       } catch (e) {
         debug('a subscriber callback on %s threw: %o', m.topic, e);
       }
+      // messages already at hand are taken without a promise each; every 1024 in a row, let
+      // the event loop breathe
+      if (++streak === 1024) {
+        streak = 0;
+        await new Promise((r) => setImmediate(r));
+      }
+      m = this.ready() ?? (await this.next());
     }
   }
 

@@ -74,9 +74,14 @@ export const Topics = {
   kernelSwsLifecycle: 'jit.kernel.sws_lifecycle',
 } as const;
 
-const KERNEL_ONLY = [patternMatcher('jit.kernel.>'), patternMatcher('jit.sws.*.status')];
-
-/** Topics only the kernel may publish on: a message there not signed by the kernel is dropped. */
+/**
+ * Topics only the kernel may publish on (`jit.kernel.>`, `jit.sws.*.status`): a message there not
+ * signed by the kernel is dropped. Checked on every delivery, so without splitting the topic.
+ */
 export function isKernelTopic(topic: string): boolean {
-  return KERNEL_ONLY.some((m) => m(topic));
+  if (!topic.startsWith('jit.')) return false;
+  if (topic.startsWith('jit.kernel.')) return topic.length > 11;
+  if (!topic.startsWith('jit.sws.') || !topic.endsWith('.status')) return false;
+  const middle = topic.slice(8, -7);
+  return middle.length > 0 && !middle.includes('.');
 }

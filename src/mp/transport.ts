@@ -1,3 +1,5 @@
+import type { Envelope } from './envelope.js';
+
 /**
  * The transport interface (DESIGN §6): what every adapter (memory, native, NATS JetStream, Redis
  * Streams, MQTT) provides. It moves opaque envelope bytes; signing, ordering and deduplication
@@ -9,6 +11,11 @@ export interface Delivery {
   readonly topic: string;
   /** The encoded envelope. */
   readonly data: Uint8Array;
+  /**
+   * The envelope the bytes encode, when the publisher handed it over in process (the memory
+   * transport): the subscriber then skips decoding. Its payload is shared: treat it as read-only.
+   */
+  readonly decoded?: Envelope;
   /** True when this message was handed out before and not acknowledged. */
   readonly redelivered: boolean;
   /** Done with it: it will not be delivered again. Idempotent. */
@@ -29,6 +36,8 @@ export interface SubscribeOptions {
 
 export interface TransportSubscription extends AsyncIterable<Delivery> {
   readonly pattern: string;
+  /** A delivery the subscription already holds, without waiting; optional (a fast path). */
+  poll?(): Delivery | undefined;
   /** Stops the subscription; unacknowledged deliveries of a group go back to it. Idempotent. */
   close(): Promise<void>;
 }
@@ -48,7 +57,11 @@ export interface Transport {
    * (backpressure) rather than buffer without bound; `signal` abandons the wait. Messages
    * published on one connection reach each subscriber in call order.
    */
-  publish(topic: string, data: Uint8Array, opts?: { signal?: AbortSignal }): Promise<void>;
+  publish(
+    topic: string,
+    data: Uint8Array,
+    opts?: { signal?: AbortSignal; decoded?: Envelope },
+  ): Promise<void>;
   subscribe(pattern: string, opts?: SubscribeOptions): Promise<TransportSubscription>;
   /** Closes every subscription and the connection; idempotent. */
   close(): Promise<void>;

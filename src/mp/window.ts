@@ -1,9 +1,9 @@
 /** A bounded set of recent keys: the oldest falls out once `size` is reached. */
-export class RecentKeys {
-  private readonly keys = new Set<string>();
+export class RecentKeys<K = string> {
+  private readonly keys = new Set<K>();
   // insertion order as a ring, so evicting the oldest is O(1) (a Set's first entry is not, once
   // many have been deleted before it)
-  private readonly ring: (string | undefined)[];
+  private readonly ring: (K | undefined)[];
   private at = 0;
   readonly size: number;
 
@@ -13,7 +13,7 @@ export class RecentKeys {
   }
 
   /** Adds `key`; false when it was already there. */
-  add(key: string): boolean {
+  add(key: K): boolean {
     if (this.keys.has(key)) return false;
     const old = this.ring[this.at];
     if (old !== undefined) this.keys.delete(old);
@@ -21,6 +21,83 @@ export class RecentKeys {
     this.at = (this.at + 1) % this.size;
     this.keys.add(key);
     return true;
+  }
+}
+
+/**
+ * A bounded set of recent 64-bit keys given as two 32-bit halves (the duplicate window's keys): an
+ * open-addressing table with linear probing in two Int32Arrays, twice as large as the window, and
+ * a ring of insertion order for evicting the oldest. No allocation per key. The low half is
+ * stored with its top bit set, so an all-zero slot means empty.
+ */
+export class RecentPairs {
+  readonly size: number;
+  private readonly his: Int32Array;
+  private readonly los: Int32Array;
+  private readonly mask: number;
+  private readonly ringHi: Int32Array;
+  private readonly ringLo: Int32Array;
+  private at = 0;
+
+  constructor(size: number) {
+    this.size = size;
+    let cap = 16;
+    while (cap < size * 2) cap *= 2;
+    this.his = new Int32Array(cap);
+    this.los = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.ringHi = new Int32Array(size);
+    this.ringLo = new Int32Array(size);
+  }
+
+  private slot(hi: number, lo: number): number {
+    return (Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b) >>> 16) & this.mask;
+  }
+
+  /** Adds the key (hi, lo); false when it was already there. */
+  add(hi: number, lo: number): boolean {
+    hi |= 0;
+    lo |= 0x80000000;
+    let i = this.slot(hi, lo);
+    for (let l = this.los[i]!; l !== 0; l = this.los[i]!) {
+      if (l === lo && this.his[i] === hi) return false;
+      i = (i + 1) & this.mask;
+    }
+    this.his[i] = hi;
+    this.los[i] = lo;
+    const oldLo = this.ringLo[this.at]!;
+    if (oldLo !== 0) this.remove(this.ringHi[this.at]!, oldLo);
+    this.ringHi[this.at] = hi;
+    this.ringLo[this.at] = lo;
+    this.at = (this.at + 1) % this.size;
+    return true;
+  }
+
+  /** Deletes a key and shifts back the entries of its probe run that it displaced. */
+  private remove(hi: number, lo: number): void {
+    const his = this.his;
+    const los = this.los;
+    let i = this.slot(hi, lo);
+    while (los[i] !== lo || his[i] !== hi) {
+      if (los[i] === 0) return;
+      i = (i + 1) & this.mask;
+    }
+    let j = i;
+    for (;;) {
+      los[i] = 0;
+      his[i] = 0;
+      for (;;) {
+        j = (j + 1) & this.mask;
+        if (los[j] === 0) return;
+        const home = this.slot(his[j]!, los[j]!);
+        // the entry at j may fill the hole at i unless its home lies cyclically in (i, j]
+        const stays = i <= j ? home > i && home <= j : home > i || home <= j;
+        if (!stays) break;
+      }
+      his[i] = his[j]!;
+      los[i] = los[j]!;
+      i = j;
+    }
   }
 }
 
@@ -54,6 +131,11 @@ export class Reorder<T> {
 
   /** Offers message `seq`; returns what may go out now, in order, and any gap, or 'stale'. */
   offer(seq: number, item: T): { out: T[]; gap?: { from: number; to: number } } | 'stale' {
+    // the common case: the next one, nothing held
+    if (seq === this.next && this.held.size === 0) {
+      this.next++;
+      return { out: [item] };
+    }
     if (this.next === 0) this.next = seq;
     // seq 1 again: the sender restarted and its stream begins anew (a replay of an old first
     // message is caught by the duplicate window before it gets here)
