@@ -1,3 +1,4 @@
+import { DeliveryQueue } from './delivery-queue.js';
 import type { Envelope } from './envelope.js';
 import { PlaneClosedError, TopicError } from './errors.js';
 import { checkPattern, checkTopic, patternMatcher } from './topic.js';
@@ -105,9 +106,7 @@ class Group {
 /** One subscription: a member of its group. */
 class Member implements TransportSubscription {
   private readonly inflight = new Map<number, Held>();
-  private ready: Delivery[] = [];
-  private readyHead = 0;
-  private wake: ((r: IteratorResult<Delivery>) => void) | undefined;
+  private readonly queue = new DeliveryQueue();
   private counter = 0;
   private closed = false;
 
@@ -144,34 +143,16 @@ class Member implements TransportSubscription {
         if (this.inflight.delete(n)) this.group.pump();
       },
     };
-    if (this.wake !== undefined) {
-      const w = this.wake;
-      this.wake = undefined;
-      w({ value: d, done: false });
-    } else this.ready.push(d);
+    this.queue.push(d);
   }
 
   poll(): Delivery | undefined {
-    if (this.readyHead >= this.ready.length) return undefined;
-    const d = this.ready[this.readyHead]!;
-    this.ready[this.readyHead++] = undefined as never;
-    if (this.readyHead === this.ready.length) {
-      this.ready = [];
-      this.readyHead = 0;
-    }
-    return d;
+    return this.queue.poll();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Delivery> {
     return {
-      next: () => {
-        const d = this.poll();
-        if (d !== undefined) return Promise.resolve({ value: d, done: false });
-        if (this.closed) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((r) => {
-          this.wake = r;
-        });
-      },
+      next: () => this.queue.next(),
       return: async () => {
         await this.close();
         return { value: undefined, done: true };
@@ -184,10 +165,7 @@ class Member implements TransportSubscription {
     this.closed = true;
     const unacked = [...this.inflight.values()];
     this.inflight.clear();
-    this.ready = [];
-    this.readyHead = 0;
-    this.wake?.({ value: undefined, done: true });
-    this.wake = undefined;
+    this.queue.end();
     this.onClose(this);
     if (unacked.length > 0) this.group.requeue(unacked);
     return Promise.resolve();

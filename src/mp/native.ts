@@ -1,5 +1,6 @@
 import type { CborValue } from '../codec/index.js';
 import { ConnectionError, RpcClient } from '../rpc/index.js';
+import { DeliveryQueue } from './delivery-queue.js';
 import { PlaneClosedError } from './errors.js';
 import { checkPattern, checkTopic } from './topic.js';
 import type {
@@ -148,9 +149,7 @@ class NativeSub implements TransportSubscription {
   private rid = -1;
   /** Bumped on every (re)subscription: acks of an older one are not sent to the new one. */
   private generation = 0;
-  private ready: Delivery[] = [];
-  private head = 0;
-  private wake: ((r: IteratorResult<Delivery>) => void) | undefined;
+  private readonly queue = new DeliveryQueue();
   private acks: number[] = [];
   private ended = false;
 
@@ -196,11 +195,7 @@ class NativeSub implements TransportSubscription {
           this.acks.push(n);
         },
       };
-      if (this.wake !== undefined) {
-        const w = this.wake;
-        this.wake = undefined;
-        w({ value: d, done: false });
-      } else this.ready.push(d);
+      this.queue.push(d);
     }
   }
 
@@ -213,26 +208,12 @@ class NativeSub implements TransportSubscription {
   }
 
   poll(): Delivery | undefined {
-    if (this.head >= this.ready.length) return undefined;
-    const d = this.ready[this.head]!;
-    this.ready[this.head++] = undefined as never;
-    if (this.head === this.ready.length) {
-      this.ready = [];
-      this.head = 0;
-    }
-    return d;
+    return this.queue.poll();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Delivery> {
     return {
-      next: () => {
-        const d = this.poll();
-        if (d !== undefined) return Promise.resolve({ value: d, done: false });
-        if (this.ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((r) => {
-          this.wake = r;
-        });
-      },
+      next: () => this.queue.next(),
       return: async () => {
         await this.close();
         return { value: undefined, done: true };
@@ -244,11 +225,8 @@ class NativeSub implements TransportSubscription {
     if (this.ended) return;
     this.sendAcks();
     this.ended = true;
-    this.wake?.({ value: undefined, done: true });
-    this.wake = undefined;
+    this.queue.end();
     this.onClose(this);
-    this.ready = [];
-    this.head = 0;
     const c = this.client;
     if (c === undefined || c.isClosed) return;
     c.endStream(this.rid);

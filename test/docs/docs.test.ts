@@ -26,6 +26,25 @@ function shellBlocks(md: string): string[] {
   return out;
 }
 
+/**
+ * Runs a README shell block with bash (`-e -o pipefail`, aliases on) with JIT_HOME=home. Async:
+ * jitd runs in this process, so a synchronous child would deadlock it.
+ */
+function runBlock(
+  block: string,
+  home: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'bash',
+      ['-O', 'expand_aliases', '-e', '-o', 'pipefail', '-c', block],
+      { cwd: root, env: { ...process.env, JIT_HOME: home }, timeout: 120_000 },
+      (err, stdout, stderr) =>
+        resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
 describe('docs - README and INTERNALS stay true', () => {
   it('the Quick start names scripts that exist', async () => {
     const readme = await read('README.md');
@@ -45,18 +64,7 @@ describe('docs - README and INTERNALS stay true', () => {
     const home = await mkdtemp(join(tmpdir(), 'jit-readme-'));
     const jitd = await startJitd({ home });
     try {
-      // async: jitd runs in this process, so a synchronous child would deadlock it
-      const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>(
-        (resolve) => {
-          execFile(
-            'bash',
-            ['-O', 'expand_aliases', '-e', '-o', 'pipefail', '-c', block],
-            { cwd: root, env: { ...process.env, JIT_HOME: home }, timeout: 120_000 },
-            (err, stdout, stderr) =>
-              resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-          );
-        },
-      );
+      const r = await runBlock(block, home);
       assert.equal(r.status, 0, `README session failed:\n${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout, /A hello\.txt/);
       assert.match(r.stdout, /say hi/);
@@ -80,17 +88,7 @@ describe('docs - README and INTERNALS stay true', () => {
     const home = await mkdtemp(join(tmpdir(), 'jit-readme-mp-'));
     const jitd = await startJitd({ home });
     try {
-      const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>(
-        (resolve) => {
-          execFile(
-            'bash',
-            ['-O', 'expand_aliases', '-e', '-o', 'pipefail', '-c', block],
-            { cwd: root, env: { ...process.env, JIT_HOME: home }, timeout: 120_000 },
-            (err, stdout, stderr) =>
-              resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-          );
-        },
-      );
+      const r = await runBlock(block, home);
       assert.equal(r.status, 0, `README Message Plane block failed:\n${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout, /6 files from alice and bob/);
       assert.match(r.stdout, /findings {2}4/);

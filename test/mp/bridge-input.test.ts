@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encode } from '../../src/codec/index.js';
 import { type Jitd, startJitd } from '../../src/daemon/jitd.js';
-import { ADMIN_AGENT, identityPaths, KeyPair, keySigner } from '../../src/identity/index.js';
+import { KeyPair, keySigner } from '../../src/identity/index.js';
 import {
   type Envelope,
   encodeEnvelope,
@@ -11,9 +11,9 @@ import {
   seal,
   Topics,
 } from '../../src/mp/index.js';
-import { RpcClient } from '../../src/rpc/index.js';
 import { Agent } from '../../src/sdk/index.js';
 import { socketPath } from '../../src/util/home.js';
+import { registerAgents } from '../helpers/agents.js';
 import { tmpDirs } from '../helpers/tmp.js';
 
 const tmp = tmpDirs('jit-bridge-in-');
@@ -22,18 +22,10 @@ const alice = KeyPair.generate();
 const watcher = KeyPair.generate();
 before(async () => {
   jitd = await startJitd({ home: await tmp() });
-  const admin = keySigner(ADMIN_AGENT, await KeyPair.load(identityPaths(jitd.home).adminKey));
-  const c = await RpcClient.connect({ path: socketPath(jitd.home) });
-  for (const [agent, k] of [
+  await registerAgents(jitd.home, [
     ['alice', alice],
     ['watcher', watcher],
-  ] as const)
-    await c.signedCall(
-      'agent.add',
-      { agent, public_key: Buffer.from(k.publicKey).toString('hex') },
-      admin,
-    );
-  await c.close();
+  ]);
 });
 after(async () => {
   await jitd.stop();

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Jitd, startJitd } from '../../src/daemon/jitd.js';
-import { ADMIN_AGENT, identityPaths, KeyPair, keySigner } from '../../src/identity/index.js';
+import { KeyPair } from '../../src/identity/index.js';
 import { type Message, Topics } from '../../src/mp/index.js';
-import { RemoteError, RpcClient } from '../../src/rpc/index.js';
+import { RemoteError } from '../../src/rpc/index.js';
 import { Agent } from '../../src/sdk/index.js';
 import { socketPath } from '../../src/util/home.js';
+import { registerAgents } from '../helpers/agents.js';
 import { tmpDirs } from '../helpers/tmp.js';
 
 const tmp = tmpDirs('jit-agent-');
@@ -15,15 +16,7 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 before(async () => {
   jitd = await startJitd({ home: await tmp() });
-  const admin = keySigner(ADMIN_AGENT, await KeyPair.load(identityPaths(jitd.home).adminKey));
-  const c = await RpcClient.connect({ path: socketPath(jitd.home) });
-  for (const [agent, k] of Object.entries(keys))
-    await c.signedCall(
-      'agent.add',
-      { agent, public_key: Buffer.from(k.publicKey).toString('hex') },
-      admin,
-    );
-  await c.close();
+  await registerAgents(jitd.home, Object.entries(keys));
 });
 after(async () => {
   await jitd.stop();

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Jitd, startJitd } from '../../src/daemon/jitd.js';
-import { ADMIN_AGENT, identityPaths, KeyPair, keySigner } from '../../src/identity/index.js';
+import { KeyPair } from '../../src/identity/index.js';
 import type { NativeTransport } from '../../src/mp/index.js';
 import { RpcClient } from '../../src/rpc/index.js';
 import { Agent } from '../../src/sdk/index.js';
 import { socketPath } from '../../src/util/home.js';
+import { registerAgents } from '../helpers/agents.js';
 import { iterations } from '../helpers/seed.js';
 import { tmpDirs } from '../helpers/tmp.js';
 
@@ -16,17 +17,12 @@ describe('jitd restarted under the plane', () => {
     const perAgent = iterations(1000, 1000);
     const home = await tmp();
     let jitd: Jitd = await startJitd({ home });
-    const admin = keySigner(ADMIN_AGENT, await KeyPair.load(identityPaths(home).adminKey));
     const names = Array.from({ length: 8 }, (_, i) => `agent${i}`);
     const keys = names.map(() => KeyPair.generate());
-    const c = await RpcClient.connect({ path: socketPath(home) });
-    for (const [i, agent] of names.entries())
-      await c.signedCall(
-        'agent.add',
-        { agent, public_key: Buffer.from(keys[i]!.publicKey).toString('hex') },
-        admin,
-      );
-    await c.close();
+    await registerAgents(
+      home,
+      names.map((n, i) => [n, keys[i]!] as const),
+    );
     const agents = await Promise.all(
       names.map((agent, i) => Agent.connect({ agent, key: keys[i]!, plane: socketPath(home) })),
     );

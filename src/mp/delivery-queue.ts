@@ -1,0 +1,50 @@
+import type { Delivery } from './transport.js';
+
+/**
+ * The deliveries a transport subscription holds for its one reader, in order: taken without
+ * waiting (`poll`) or awaited (`next`). Bounded by the transport, which hands out no more than its
+ * in-flight limit. `end` drops what is held and finishes the reader.
+ */
+export class DeliveryQueue {
+  private items: Delivery[] = [];
+  private head = 0;
+  private wake: ((r: IteratorResult<Delivery>) => void) | undefined;
+  private ended = false;
+
+  push(d: Delivery): void {
+    if (this.ended) return;
+    if (this.wake !== undefined) {
+      const w = this.wake;
+      this.wake = undefined;
+      w({ value: d, done: false });
+    } else this.items.push(d);
+  }
+
+  poll(): Delivery | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const d = this.items[this.head]!;
+    this.items[this.head++] = undefined as never;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    }
+    return d;
+  }
+
+  next(): Promise<IteratorResult<Delivery>> {
+    const d = this.poll();
+    if (d !== undefined) return Promise.resolve({ value: d, done: false });
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((r) => {
+      this.wake = r;
+    });
+  }
+
+  end(): void {
+    this.ended = true;
+    this.items = [];
+    this.head = 0;
+    this.wake?.({ value: undefined, done: true });
+    this.wake = undefined;
+  }
+}
