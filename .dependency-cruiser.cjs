@@ -48,11 +48,22 @@ module.exports = {
       to: { couldNotResolve: true },
     },
     ...upward,
+    {
+      name: 'nats-only-in-its-adapter',
+      comment: 'the NATS client libraries are imported only in src/mp/transports/nats/',
+      severity: 'error',
+      from: { pathNot: '^src/mp/transports/nats/' },
+      to: { path: 'node_modules/@nats-io/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      extensions: ['.ts', '.js'],
+      conditionNames: ['import', 'node', 'default'],
+      exportsFields: ['exports'],
+    },
   },
 };

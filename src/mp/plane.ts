@@ -237,7 +237,7 @@ export class Plane {
       });
       const attempt = (): void => {
         if (!status.waiting.has(id)) return;
-        this.send(topic, bytes, opts.signal).catch((e: unknown) =>
+        this.send(topic, bytes, opts.signal, envelope).catch((e: unknown) =>
           debug('command %s on %s not sent (will retry): %o', id, topic, e),
         );
         timer = setTimeout(attempt, delay);

@@ -1,0 +1,263 @@
+import { debuglog } from 'node:util';
+import {
+  AckPolicy,
+  type Consumer,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
+import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { DeliveryQueue } from '../../delivery-queue.js';
+import { type Envelope, messageIdHex } from '../../envelope.js';
+import { PlaneClosedError } from '../../errors.js';
+import { checkPattern, checkTopic } from '../../topic.js';
+import type {
+  Delivery,
+  SubscribeOptions,
+  Transport,
+  TransportGap,
+  TransportSubscription,
+} from '../../transport.js';
+
+const debug = debuglog('jit:nats');
+
+export interface NatsOptions {
+  /** `nats://host:port` (credentials in the URL are passed to the client, never logged). */
+  readonly url: string;
+  /** The JetStream stream that holds the plane's messages (created if missing). */
+  readonly stream?: string;
+  /** Plane topic T travels on subject `<prefix>.T`; the stream captures `<prefix>.>`. */
+  readonly prefix?: string;
+  /** How long a delivery may stay unacknowledged before JetStream redelivers it. */
+  readonly ackWaitMs?: number;
+  /** File (default, survives a broker restart) or memory storage. */
+  readonly storage?: 'file' | 'memory';
+}
+
+/** Consumer names: what NATS accepts in a durable name. */
+function consumerName(group: string): string {
+  return `jit-${group.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+/**
+ * The NATS JetStream transport. One stream (default `JIT_PLANE`) holds every plane message under
+ * `<prefix>.>`; a publish is a JetStream publish acknowledged by the server (`Nats-Msg-Id` = the
+ * envelope id, so a retried publish inside the stream's duplicate window is stored once); a
+ * subscription is a pull consumer with explicit acks, durable when it has a group. Deliveries a
+ * member did not acknowledge are redelivered, in stream order, `ackWaitMs` after it went away.
+ * (They are not nak'ed at close: the server would hand them straight back to the closing member's
+ * still-open pull request, where they would wait out the ack timeout anyway, out of order.)
+ */
+export class NatsTransport implements Transport {
+  readonly name = 'nats';
+  readonly gaps: readonly TransportGap[] = [
+    {
+      feature: 'publisher-backpressure',
+      reason:
+        'JetStream stores what a slow consumer has not taken (bounded by the stream limits), so publishers are not slowed; the consumer side holds at most its pull window',
+    },
+    {
+      feature: 'large-payloads',
+      reason:
+        'the server refuses messages above its max_payload (1 MiB by default, and an envelope adds ~200 bytes); raise max_payload in nats-server.conf. Chunking in the adapter is not built yet',
+    },
+  ];
+  private readonly opts: Required<Omit<NatsOptions, 'url'>> & { url: string };
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private jsm: JetStreamManager | undefined;
+  private starting: Promise<void> | undefined;
+  private readonly subs = new Set<NatsSub>();
+  private closed = false;
+
+  constructor(o: NatsOptions) {
+    this.opts = {
+      url: o.url,
+      stream: o.stream ?? 'JIT_PLANE',
+      prefix: o.prefix ?? 'jitmp',
+      ackWaitMs: o.ackWaitMs ?? 30_000,
+      storage: o.storage ?? 'file',
+    };
+  }
+
+  start(): Promise<void> {
+    if (this.closed) return Promise.reject(new PlaneClosedError('this NATS connection is closed'));
+    this.starting ??= (async () => {
+      const u = new URL(this.opts.url);
+      const nc = await connect({
+        servers: `${u.hostname}:${u.port || '4222'}`,
+        ...(u.username ? { user: decodeURIComponent(u.username) } : {}),
+        ...(u.password ? { pass: decodeURIComponent(u.password) } : {}),
+        maxReconnectAttempts: -1,
+      });
+      this.nc = nc;
+      this.jsm = await jetstreamManager(nc);
+      this.js = jetstream(nc);
+      const subjects = [`${this.opts.prefix}.>`];
+      try {
+        await this.jsm.streams.info(this.opts.stream);
+      } catch {
+        await this.jsm.streams.add({
+          name: this.opts.stream,
+          subjects,
+          retention: RetentionPolicy.Limits,
+          storage: this.opts.storage === 'file' ? StorageType.File : StorageType.Memory,
+          duplicate_window: nanos(120_000),
+        });
+      }
+      debug('connected to %s:%s, stream %s', u.hostname, u.port, this.opts.stream);
+    })();
+    return this.starting;
+  }
+
+  async publish(
+    topic: string,
+    data: Uint8Array,
+    opts: { signal?: AbortSignal; decoded?: Envelope } = {},
+  ): Promise<void> {
+    if (this.closed) throw new PlaneClosedError('this NATS connection is closed');
+    checkTopic(topic);
+    opts.signal?.throwIfAborted();
+    await this.start();
+    await this.js!.publish(`${this.opts.prefix}.${topic}`, data, {
+      // the envelope id as Nats-Msg-Id: a retried publish inside the duplicate window is stored once
+      ...(opts.decoded !== undefined ? { msgID: messageIdHex(opts.decoded) } : {}),
+    });
+  }
+
+  async subscribe(pattern: string, opts: SubscribeOptions = {}): Promise<TransportSubscription> {
+    if (this.closed) throw new PlaneClosedError('this NATS connection is closed');
+    checkPattern(pattern);
+    opts.signal?.throwIfAborted();
+    await this.start();
+    const maxInFlight = opts.maxInFlight ?? 256;
+    const config = {
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: `${this.opts.prefix}.${pattern}`,
+      deliver_policy: DeliverPolicy.New,
+      max_ack_pending: maxInFlight,
+      ack_wait: nanos(this.opts.ackWaitMs),
+      ...(opts.group !== undefined
+        ? { durable_name: consumerName(opts.group) }
+        : { inactive_threshold: nanos(60_000) }),
+    };
+    let name: string;
+    if (opts.group !== undefined) {
+      name = consumerName(opts.group);
+      try {
+        await this.jsm!.consumers.info(this.opts.stream, name);
+      } catch {
+        await this.jsm!.consumers.add(this.opts.stream, config);
+      }
+    } else name = (await this.jsm!.consumers.add(this.opts.stream, config)).name;
+    const consumer = await this.js!.consumers.get(this.opts.stream, name);
+    const s = new NatsSub(pattern, consumer, maxInFlight, this.opts.prefix.length + 1, (x) =>
+      this.subs.delete(x),
+    );
+    this.subs.add(s);
+    await s.open();
+    opts.signal?.addEventListener('abort', () => void s.close(), { once: true });
+    return s;
+  }
+
+  /** Deletes the plane's stream and every message and consumer in it (tests, operators). */
+  async deleteStream(): Promise<void> {
+    await this.start();
+    await this.jsm!.streams.delete(this.opts.stream).catch(() => false);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subs].map((s) => s.close()));
+    await this.starting?.catch(() => undefined);
+    await this.nc?.drain().catch(() => undefined);
+  }
+}
+
+class NatsSub implements TransportSubscription {
+  readonly pattern: string;
+  private readonly consumer: Consumer;
+  private readonly window: number;
+  private readonly cut: number;
+  private readonly onClose: (s: NatsSub) => void;
+  private readonly queue = new DeliveryQueue();
+  private messages: ConsumerMessages | undefined;
+  private ended = false;
+
+  constructor(
+    pattern: string,
+    consumer: Consumer,
+    window: number,
+    cut: number,
+    onClose: (s: NatsSub) => void,
+  ) {
+    this.pattern = pattern;
+    this.consumer = consumer;
+    this.window = window;
+    this.cut = cut;
+    this.onClose = onClose;
+  }
+
+  async open(): Promise<void> {
+    this.messages = await this.consumer.consume({ max_messages: this.window });
+    // what arrives together is handed out in stream order: JetStream may redeliver nak'ed
+    // messages out of order, and the plane's reorder buffer needs a stream's first message first
+    let batch: JsMsg[] = [];
+    const flush = (): void => {
+      const ms = batch.sort((a, b) => a.seq - b.seq);
+      batch = [];
+      for (const m of ms) this.hand(m);
+    };
+    void (async () => {
+      for await (const m of this.messages!) {
+        if (this.ended) break;
+        if (batch.length === 0) setImmediate(flush);
+        batch.push(m);
+      }
+    })().catch((e: unknown) => debug('consume loop ended: %o', e));
+  }
+
+  private hand(m: JsMsg): void {
+    if (this.ended) return;
+    let acked = false;
+    this.queue.push({
+      topic: m.subject.slice(this.cut),
+      data: m.data,
+      redelivered: m.redelivered,
+      ack: () => {
+        if (acked) return;
+        acked = true;
+        m.ack();
+      },
+    });
+  }
+
+  poll(): Delivery | undefined {
+    return this.queue.poll();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Delivery> {
+    return {
+      next: () => this.queue.next(),
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.queue.end();
+    this.onClose(this);
+    await this.messages?.close().catch(() => undefined);
+  }
+}
