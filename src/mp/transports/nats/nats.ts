@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
 import {
   AckPolicy,
@@ -12,7 +13,7 @@ import {
   RetentionPolicy,
   StorageType,
 } from '@nats-io/jetstream';
-import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { DeliveryQueue } from '../../delivery-queue.js';
 import { type Envelope, messageIdHex } from '../../envelope.js';
 import { PlaneClosedError } from '../../errors.js';
@@ -40,6 +41,13 @@ export interface NatsOptions {
   readonly storage?: 'file' | 'memory';
 }
 
+/** Room kept below the server's max_payload for headers. */
+const CHUNK_HEADROOM = 4096;
+/** `<key> <index> <count>` on each chunk of a message too large for one NATS message. */
+const CHUNK_HEADER = 'Jit-Chunk';
+/** Bytes of unfinished chunked messages a subscription holds before it drops the oldest. */
+const MAX_ASSEMBLING = 64 * 1024 * 1024;
+
 /** Consumer names: what NATS accepts in a durable name. */
 function consumerName(group: string): string {
   return `jit-${group.replace(/[^A-Za-z0-9_-]/g, '_')}`;
@@ -48,7 +56,8 @@ function consumerName(group: string): string {
 /**
  * The NATS JetStream transport. One stream (default `JIT_PLANE`) holds every plane message under
  * `<prefix>.>`; a publish is a JetStream publish acknowledged by the server (`Nats-Msg-Id` = the
- * envelope id, so a retried publish inside the stream's duplicate window is stored once); a
+ * envelope id, so a retried publish inside the stream's duplicate window is stored once), split
+ * into chunks when it is larger than the server's max_payload; a
  * subscription is a pull consumer with explicit acks, durable when it has a group. Deliveries a
  * member did not acknowledge are redelivered, in stream order, `ackWaitMs` after it went away.
  * (They are not nak'ed at close: the server would hand them straight back to the closing member's
@@ -61,11 +70,6 @@ export class NatsTransport implements Transport {
       feature: 'publisher-backpressure',
       reason:
         'JetStream stores what a slow consumer has not taken (bounded by the stream limits), so publishers are not slowed; the consumer side holds at most its pull window',
-    },
-    {
-      feature: 'large-payloads',
-      reason:
-        'the server refuses messages above its max_payload (1 MiB by default, and an envelope adds ~200 bytes); raise max_payload in nats-server.conf. Chunking in the adapter is not built yet',
     },
   ];
   private readonly opts: Required<Omit<NatsOptions, 'url'>> & { url: string };
@@ -125,10 +129,25 @@ export class NatsTransport implements Transport {
     checkTopic(topic);
     opts.signal?.throwIfAborted();
     await this.start();
-    await this.js!.publish(`${this.opts.prefix}.${topic}`, data, {
-      // the envelope id as Nats-Msg-Id: a retried publish inside the duplicate window is stored once
-      ...(opts.decoded !== undefined ? { msgID: messageIdHex(opts.decoded) } : {}),
-    });
+    const subject = `${this.opts.prefix}.${topic}`;
+    // the envelope id as Nats-Msg-Id: a retried publish inside the duplicate window is stored once
+    const id = opts.decoded !== undefined ? messageIdHex(opts.decoded) : undefined;
+    const room = this.nc!.info!.max_payload - CHUNK_HEADROOM;
+    if (data.length <= room) {
+      await this.js!.publish(subject, data, id !== undefined ? { msgID: id } : {});
+      return;
+    }
+    // above the server's max_payload: in chunks, one after another, reassembled by subscribers
+    const key = id ?? randomBytes(16).toString('hex');
+    const n = Math.ceil(data.length / room);
+    for (let i = 0; i < n; i++) {
+      const h = headers();
+      h.set(CHUNK_HEADER, `${key} ${i + 1} ${n}`);
+      await this.js!.publish(subject, data.subarray(i * room, (i + 1) * room), {
+        msgID: `${key}.${i + 1}`,
+        headers: h,
+      });
+    }
   }
 
   async subscribe(pattern: string, opts: SubscribeOptions = {}): Promise<TransportSubscription> {
@@ -181,6 +200,12 @@ export class NatsTransport implements Transport {
   }
 }
 
+interface Assembling {
+  readonly parts: (JsMsg | undefined)[];
+  got: number;
+  bytes: number;
+}
+
 class NatsSub implements TransportSubscription {
   readonly pattern: string;
   private readonly consumer: Consumer;
@@ -188,6 +213,8 @@ class NatsSub implements TransportSubscription {
   private readonly cut: number;
   private readonly onClose: (s: NatsSub) => void;
   private readonly queue = new DeliveryQueue();
+  private readonly assembling = new Map<string, Assembling>();
+  private held = 0;
   private messages: ConsumerMessages | undefined;
   private ended = false;
 
@@ -226,6 +253,11 @@ class NatsSub implements TransportSubscription {
 
   private hand(m: JsMsg): void {
     if (this.ended) return;
+    const chunk = m.headers?.get(CHUNK_HEADER);
+    if (chunk) {
+      this.assemble(m, chunk);
+      return;
+    }
     let acked = false;
     this.queue.push({
       topic: m.subject.slice(this.cut),
@@ -235,6 +267,55 @@ class NatsSub implements TransportSubscription {
         if (acked) return;
         acked = true;
         m.ack();
+      },
+    });
+  }
+
+  /** Collects the chunks of one message; hands it out whole when the last arrives. */
+  private assemble(m: JsMsg, header: string): void {
+    const [key, index, count] = header.split(' ');
+    const i = Number(index) - 1;
+    const n = Number(count);
+    if (!key || !Number.isInteger(i) || !Number.isInteger(n) || i < 0 || i >= n || n > 1024) {
+      m.term(); // not ours to reassemble: never deliver it again
+      return;
+    }
+    let a = this.assembling.get(key);
+    if (a === undefined) {
+      a = { parts: new Array<JsMsg | undefined>(n), got: 0, bytes: 0 };
+      this.assembling.set(key, a);
+    }
+    if (a.parts[i] === undefined) {
+      a.parts[i] = m;
+      a.got++;
+      a.bytes += m.data.length;
+      this.held += m.data.length;
+    }
+    while (this.held > MAX_ASSEMBLING && this.assembling.size > 1) {
+      // the oldest unfinished message goes: its chunks stay unacknowledged and come back later
+      const [oldest, o] = this.assembling.entries().next().value as [string, Assembling];
+      this.assembling.delete(oldest);
+      this.held -= o.bytes;
+    }
+    if (a.got < n) return;
+    this.assembling.delete(key);
+    this.held -= a.bytes;
+    const parts = a.parts as JsMsg[];
+    const data = new Uint8Array(a.bytes);
+    let at = 0;
+    for (const p of parts) {
+      data.set(p.data, at);
+      at += p.data.length;
+    }
+    let acked = false;
+    this.queue.push({
+      topic: m.subject.slice(this.cut),
+      data,
+      redelivered: parts.some((p) => p.redelivered),
+      ack: () => {
+        if (acked) return;
+        acked = true;
+        for (const p of parts) p.ack();
       },
     });
   }
