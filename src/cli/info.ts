@@ -17,10 +17,12 @@ export async function info(io: Io, home: string, json: boolean): Promise<number>
     if (json) io.out(`${toJson({ ok: true, ...r })}\n`);
     else {
       const boot = r.boot as Record<string, unknown>;
+      const plane = r.plane as Record<string, unknown> | undefined;
       io.out(
         `home       ${String(r.home)}\nnodes      ${String(r.node_count)}\nlog bytes  ${String(r.dag_size)}\n` +
           `head       ${r.head === null ? '(no main branch yet)' : String(r.head)}\nrefs       ${String(r.refs)}\n` +
-          `last ts    ${String(r.last_ts)}\nboot       checkpoint ${String(boot.checkpoint)}, replayed ${String(boot.replayed)} records\n`,
+          `last ts    ${String(r.last_ts)}\nboot       checkpoint ${String(boot.checkpoint)}, replayed ${String(boot.replayed)} records\n` +
+          `plane      ${plane ? `${String(plane.transport)} (${String(plane.url)})` : 'unknown'}\n`,
       );
     }
     return Exit.OK;

@@ -8,7 +8,16 @@ import {
   type TrustStore,
 } from '../identity/index.js';
 import { Kernel } from '../kernel/index.js';
-import { type Bridge, MemoryBroker, Plane, relayOps, startBridge } from '../mp/index.js';
+import {
+  type Bridge,
+  MemoryBroker,
+  openTransport,
+  Plane,
+  PlaneUnavailableError,
+  redactUrl,
+  relayOps,
+  startBridge,
+} from '../mp/index.js';
 import { agentOps, kernelOps, RpcServer } from '../rpc/index.js';
 import { JIT_VERSION, socketPath } from '../util/home.js';
 
@@ -40,6 +49,11 @@ export interface JitdOptions {
   readonly checkpointBytes?: number;
   /** How often to look. @default 10 s */
   readonly checkpointEveryMs?: number;
+  /**
+   * The Message Plane the kernel bridge listens on: a broker URL (`nats://…`). Default: jitd's own
+   * relay (the native transport), which needs nothing installed.
+   */
+  readonly plane?: string;
 }
 
 function info(kernel: Kernel, home: string, kernelKey: KeyPair): CborValue {
@@ -80,19 +94,40 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
     throw e;
   }
   const { kernelKey, trust } = identity;
-  const handlers = kernelOps(kernel, () => info(kernel, opts.home, kernelKey));
+  const handlers = kernelOps(kernel, () => ({
+    ...(info(kernel, opts.home, kernelKey) as Record<string, CborValue>),
+    plane: planeInfo,
+  }));
   for (const [op, h] of agentOps(trust)) handlers.set(op, h);
   // the native Message Plane transport: jitd relays between its clients
   const broker = new MemoryBroker();
   for (const [op, h] of relayOps(broker)) handlers.set(op, h);
   // the kernel bridge: plane commands become RPC calls; notifications after durability
-  const plane = await Plane.open({
-    transport: broker.connect(),
-    sender: KERNEL_AGENT,
-    signer: keySigner(KERNEL_AGENT, kernelKey),
-    verifier: trust,
-  });
-  const bridge: Bridge = await startBridge({ plane, handlers });
+  const planeInfo = {
+    url: opts.plane === undefined ? 'native' : redactUrl(opts.plane),
+    transport: 'native',
+  };
+  let plane: Plane;
+  let bridge: Bridge;
+  try {
+    const transport = opts.plane === undefined ? broker.connect() : openTransport(opts.plane);
+    planeInfo.transport = transport.name;
+    plane = await Plane.open({
+      transport,
+      sender: KERNEL_AGENT,
+      signer: keySigner(KERNEL_AGENT, kernelKey),
+      verifier: trust,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    bridge = await startBridge({ plane, handlers });
+  } catch (e) {
+    await kernel.close();
+    throw new PlaneUnavailableError(
+      `cannot open the Message Plane at ${planeInfo.url}: ${(e as Error).message}`,
+      { plane: planeInfo.url },
+      { cause: e },
+    );
+  }
   const server = new RpcServer(handlers);
   let tcp: RpcServer | undefined;
   try {

@@ -5,7 +5,7 @@ import { startJitd } from './jitd.js';
 
 const HELP = `jitd — the JIT kernel daemon
 
-Usage: jitd [--home DIR] [--tcp PORT] [--json]
+Usage: jitd [--home DIR] [--tcp PORT] [--plane URL] [--json]
 
 Boots the kernel on a data directory (replaying its write-ahead log), takes the directory's lock
 and serves RPC on <home>/jitd.sock until SIGTERM or SIGINT, when it drains, checkpoints and exits.
@@ -13,6 +13,8 @@ and serves RPC on <home>/jitd.sock until SIGTERM or SIGINT, when it drains, chec
 Options:
   --home DIR   data directory (default: $JIT_HOME, else ./.jit); created if missing
   --tcp PORT   also listen on 127.0.0.1:PORT (0 picks a free port)
+  --plane URL  the Message Plane for agents: nats://[user:pass@]host:4222[?stream=S&prefix=P]
+               (default: jitd relays it over its own socket; also $JIT_PLANE)
   --json       print the start-up line as JSON
   -h, --help   show this help
 
@@ -22,6 +24,7 @@ Exit codes: 0 stopped cleanly, 1 failed to start (the message says why), 2 bad u
 const OPTIONS = {
   home: { type: 'string' },
   tcp: { type: 'string' },
+  plane: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -55,6 +58,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     jitd = await startJitd({
       home,
       ...(tcp !== undefined ? { tcpPort: tcp } : {}),
+      ...((args.values.plane ?? process.env.JIT_PLANE)
+        ? { plane: (args.values.plane ?? process.env.JIT_PLANE)! }
+        : {}),
       onProgress: (offset, size) => {
         const now = Date.now();
         if (now - lastReport > 500) {

@@ -29,3 +29,9 @@ export class ImpersonationError extends JitError {
   override readonly name = 'ImpersonationError';
   readonly codeName = 'E_ACCESS_DENIED' as const;
 }
+
+/** The transport could not be reached or set up (a broker down, a bad URL). */
+export class PlaneUnavailableError extends JitError {
+  override readonly name = 'PlaneUnavailableError';
+  readonly codeName = 'E_UNAVAILABLE' as const;
+}

@@ -24,10 +24,12 @@ export {
   ImpersonationError,
   PayloadTooLargeError,
   PlaneClosedError,
+  PlaneUnavailableError,
   TopicError,
 } from './errors.js';
 export { MemoryBroker } from './memory.js';
 export { type NativeAddress, NativeTransport } from './native.js';
+export { openTransport, redactUrl } from './open.js';
 export {
   type Message,
   Plane,

@@ -3,11 +3,10 @@ import { KeyPair, keySigner, staticVerifier, type Verifier } from '../identity/i
 import {
   type MemoryBroker,
   type Message,
-  NativeTransport,
+  openTransport,
   Plane,
   type PlaneSubscription,
   Topics,
-  type Transport,
 } from '../mp/index.js';
 import { RemoteError, RpcClient } from '../rpc/index.js';
 import { resolveHome, socketPath } from '../util/home.js';
@@ -26,10 +25,16 @@ export interface AgentOptions {
   /** The agent's key pair, or the path of its key file. */
   readonly key: KeyPair | string;
   /**
-   * Where the plane is: `jit://host:port` (jitd's TCP), a socket path, or `memory:` (in process:
-   * pass `broker`). Default: the socket of the data directory (`--home`, $JIT_HOME, ./.jit).
+   * Where the plane is: `jit://host:port` (jitd's TCP), a socket path, `nats://host:4222` (when
+   * jitd runs with `--plane` on that URL), or `memory:` (in process: pass `broker`). Default:
+   * $JIT_PLANE, else the socket of the data directory (`--home`, $JIT_HOME, ./.jit).
    */
   readonly plane?: string;
+  /**
+   * Where jitd answers RPC (opening SWSs, the trust store): a socket path or `jit://host:port`.
+   * Default: the plane's address when it is jitd's, else the data directory's socket.
+   */
+  readonly kernel?: string;
   readonly broker?: MemoryBroker;
   /** Checks signatures; default: the trust store as jitd lists it when the agent connects. */
   readonly verifier?: Verifier;
@@ -61,16 +66,18 @@ export class Agent {
 
   static async connect(o: AgentOptions): Promise<Agent> {
     const key = typeof o.key === 'string' ? await KeyPair.load(o.key) : o.key;
-    const url = o.plane ?? socketPath(resolveHome());
-    let transport: Transport;
-    let rpc: RpcClient | undefined;
-    if (url === 'memory:') {
-      if (o.broker === undefined) throw new TypeError('plane "memory:" needs a broker');
-      transport = o.broker.connect();
-    } else {
-      rpc = await RpcClient.connect(where(url), o.signal ? { signal: o.signal } : {});
-      transport = new NativeTransport(where(url));
-    }
+    const url = o.plane ?? process.env.JIT_PLANE ?? socketPath(resolveHome());
+    const transport =
+      url === 'memory:' && o.broker !== undefined
+        ? o.broker.connect()
+        : openTransport(url, o.broker ? { broker: o.broker } : {});
+    const kernel =
+      o.kernel ??
+      (url === 'memory:' ? undefined : url.startsWith('nats://') ? socketPath(resolveHome()) : url);
+    const rpc =
+      kernel === undefined
+        ? undefined
+        : await RpcClient.connect(where(kernel), o.signal ? { signal: o.signal } : {});
     let verifier = o.verifier;
     if (verifier === undefined) {
       if (rpc === undefined) throw new TypeError('plane "memory:" needs a verifier');

@@ -1,0 +1,48 @@
+import { TopicError } from './errors.js';
+import type { MemoryBroker } from './memory.js';
+import { NativeTransport } from './native.js';
+import type { Transport } from './transport.js';
+import { NatsTransport } from './transports/nats/index.js';
+
+/** A plane URL with any password replaced, for logs and `jit info`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * The transport a plane URL names: `nats://[user:pass@]host:port[?stream=S&prefix=P]` (NATS
+ * JetStream), `jit://host:port` (jitd's TCP relay), `memory:` (needs `broker`), or a path (jitd's
+ * Unix socket relay).
+ */
+export function openTransport(url: string, opts: { broker?: MemoryBroker } = {}): Transport {
+  if (url === 'memory:') {
+    if (opts.broker === undefined)
+      throw new TopicError('plane "memory:" needs an in-process broker');
+    return opts.broker.connect();
+  }
+  if (url.startsWith('nats://')) {
+    const u = new URL(url);
+    const stream = u.searchParams.get('stream');
+    const prefix = u.searchParams.get('prefix');
+    const ack = u.searchParams.get('ack_wait_ms');
+    return new NatsTransport({
+      url,
+      ...(stream ? { stream } : {}),
+      ...(prefix ? { prefix } : {}),
+      ...(ack ? { ackWaitMs: Number(ack) } : {}),
+    });
+  }
+  const m = /^jit:\/\/([^:/]+):(\d+)\/?$/.exec(url);
+  if (m !== null) return new NativeTransport({ host: m[1]!, port: Number(m[2]) });
+  if (/^[a-z]+:\/\//.test(url))
+    throw new TopicError(
+      `unknown plane URL scheme in ${redactUrl(url)} (use nats://, jit://, memory: or a socket path)`,
+    );
+  return new NativeTransport({ path: url });
+}

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { startJitd } from '../../src/daemon/jitd.js';
+import { KeyPair } from '../../src/identity/index.js';
+import { type Message, openTransport, PlaneUnavailableError, Topics } from '../../src/mp/index.js';
+import type { NatsTransport } from '../../src/mp/transports/nats/index.js';
+import { Agent } from '../../src/sdk/index.js';
+import { socketPath } from '../../src/util/home.js';
+import { registerAgents } from '../helpers/agents.js';
+import { brokerSkip } from '../helpers/brokers.js';
+import { capture } from '../helpers/io.js';
+import { tmpDirs } from '../helpers/tmp.js';
+
+const tmp = tmpDirs('jit-nats-jitd-');
+const stream = `JIT_TEST_JITD_${process.pid}`;
+const url = `nats://127.0.0.1:4222?stream=${stream}&prefix=jitj${process.pid}`;
+const skip = await brokerSkip('NATS', 4222);
+
+describe('jitd with --plane nats://', { skip }, () => {
+  after(async () => {
+    const t = openTransport(url) as NatsTransport;
+    await t.deleteStream();
+    await t.close();
+  });
+
+  it('agents on NATS patch and commit through the kernel bridge; jit info names the plane', async () => {
+    const jitd = await startJitd({ home: await tmp(), plane: url });
+    try {
+      const keys = { alice: KeyPair.generate(), bob: KeyPair.generate() };
+      await registerAgents(jitd.home, Object.entries(keys));
+      const connect = (agent: 'alice' | 'bob'): Promise<Agent> =>
+        Agent.connect({ agent, key: keys[agent], plane: url, kernel: socketPath(jitd.home) });
+      const alice = await connect('alice');
+      const bob = await connect('bob');
+      const life: Message[] = [];
+      await bob.plane.subscribe(Topics.kernelSwsLifecycle, (m) => void life.push(m));
+      const sws = await alice.openSws({ delegates: ['bob'] });
+      const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+      await Promise.all([
+        alice.patch(sws, [{ op: 'put', path: 'a.txt', content: enc('a\n') }]),
+        bob.patch(sws, [{ op: 'put', path: 'b.txt', content: enc('b\n') }]),
+      ]);
+      const r = (await bob.commit(sws, { message: 'over NATS' })) as { ref: string };
+      assert.equal(r.ref, 'main');
+      for (let i = 0; i < 200 && life.length < 2; i++) await new Promise((x) => setTimeout(x, 10));
+      assert.deepEqual(
+        life.map((m) => (m.payload as { event: string }).event),
+        ['created', 'collapsed'],
+      );
+      const io = capture();
+      assert.equal(await main(['info', '--home', jitd.home], io), 0);
+      assert.match(io.stdout, /plane {6}nats \(nats:\/\/127\.0\.0\.1:4222/);
+      await alice.close();
+      await bob.close();
+    } finally {
+      await jitd.stop();
+    }
+  });
+
+  it('refuses to start on a plane it cannot reach, saying which, and leaves the data directory free', async () => {
+    const home = await tmp();
+    await assert.rejects(
+      startJitd({ home, plane: 'nats://user:secret@127.0.0.1:1?stream=X' }),
+      (e) =>
+        e instanceof PlaneUnavailableError &&
+        /nats:\/\/user:\*\*\*@127\.0\.0\.1:1/.test(e.message) &&
+        !e.message.includes('secret'),
+    );
+    const again = await startJitd({ home });
+    await again.stop();
+  });
+});
