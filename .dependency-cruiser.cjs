@@ -56,6 +56,14 @@ module.exports = {
       from: { pathNot: '^(src/mp/transports/nats/|bench/nats[.]bench[.]ts$)' },
       to: { path: 'node_modules/@nats-io/' },
     },
+    {
+      name: 'redis-only-in-its-adapter',
+      comment:
+        'the Redis client library is imported only in src/mp/transports/redis/ (and by its benchmark baseline)',
+      severity: 'error',
+      from: { pathNot: '^(src/mp/transports/redis/|bench/redis[.]bench[.]ts$)' },
+      to: { path: 'node_modules/(redis|@redis)/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

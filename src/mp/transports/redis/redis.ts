@@ -1,0 +1,286 @@
+import { randomBytes } from 'node:crypto';
+import { debuglog } from 'node:util';
+import { createClient, RESP_TYPES } from 'redis';
+import { DeliveryQueue } from '../../delivery-queue.js';
+import type { Envelope } from '../../envelope.js';
+import { PlaneClosedError } from '../../errors.js';
+import { checkPattern, checkTopic, patternMatcher } from '../../topic.js';
+import type {
+  Delivery,
+  SubscribeOptions,
+  Transport,
+  TransportGap,
+  TransportSubscription,
+} from '../../transport.js';
+
+const debug = debuglog('jit:redis');
+
+type Client = ReturnType<typeof newClient>;
+
+export interface RedisOptions {
+  /** `redis://[user:pass@]host:6379[/db]` (credentials go to the client, never to logs). */
+  readonly url: string;
+  /** The stream key that holds the plane's messages. */
+  readonly stream?: string;
+  /** How long a delivery may stay unacknowledged before another member claims it. */
+  readonly ackWaitMs?: number;
+  /** How long one blocking read waits before looking again. */
+  readonly blockMs?: number;
+}
+
+function newClient(url: string) {
+  const c = createClient({ url });
+  c.on('error', (e: Error) => debug('redis client error: %s', e.message));
+  return c;
+}
+
+/**
+ * The Redis Streams transport. Every message of the plane goes into one stream (default key
+ * `jit:plane`) as `{t: topic, d: envelope bytes}`; Redis has no subject wildcards, so a
+ * subscription is a consumer group that reads the whole stream and acknowledges at once what its
+ * pattern does not match. A group named by the subscriber is durable; without a name the group is
+ * the subscription's own and is destroyed when it closes. Deliveries a member did not acknowledge
+ * stay in the group's pending list and are claimed by a member (XAUTOCLAIM) once idle for
+ * `ackWaitMs`. Each subscription reads on its own connection (reads block).
+ */
+export class RedisTransport implements Transport {
+  readonly name = 'redis';
+  readonly gaps: readonly TransportGap[] = [
+    {
+      feature: 'publisher-backpressure',
+      reason:
+        'the stream stores what a slow consumer has not taken, so publishers are not slowed; the consumer side holds at most its window',
+    },
+    {
+      feature: 'survives-restart',
+      reason:
+        'depends on the server\'s persistence: the local redis-server runs with --save "" --appendonly no, so a restart empties it (with appendonly yes and appendfsync always, streams and groups survive)',
+    },
+  ];
+  readonly opts: Required<RedisOptions>;
+  private client: Client | undefined;
+  private starting: Promise<Client> | undefined;
+  private readonly subs = new Set<RedisSub>();
+  private closed = false;
+
+  constructor(o: RedisOptions) {
+    this.opts = {
+      url: o.url,
+      stream: o.stream ?? 'jit:plane',
+      ackWaitMs: o.ackWaitMs ?? 30_000,
+      blockMs: o.blockMs ?? 1000,
+    };
+  }
+
+  /** Connects the publishing connection (idempotent). */
+  async start(): Promise<void> {
+    await this.connected();
+  }
+
+  connected(): Promise<Client> {
+    if (this.closed) return Promise.reject(new PlaneClosedError('this Redis connection is closed'));
+    this.starting ??= (async () => {
+      const c = newClient(this.opts.url);
+      await c.connect();
+      this.client = c;
+      return c;
+    })();
+    return this.starting;
+  }
+
+  async publish(
+    topic: string,
+    data: Uint8Array,
+    opts: { signal?: AbortSignal; decoded?: Envelope } = {},
+  ): Promise<void> {
+    if (this.closed) throw new PlaneClosedError('this Redis connection is closed');
+    checkTopic(topic);
+    opts.signal?.throwIfAborted();
+    const c = await this.connected();
+    await c.xAdd(this.opts.stream, '*', {
+      t: topic,
+      d: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    });
+  }
+
+  async subscribe(pattern: string, opts: SubscribeOptions = {}): Promise<TransportSubscription> {
+    if (this.closed) throw new PlaneClosedError('this Redis connection is closed');
+    checkPattern(pattern);
+    opts.signal?.throwIfAborted();
+    const c = await this.connected();
+    const durable = opts.group !== undefined;
+    const group = durable ? `g:${opts.group}` : `e:${randomBytes(8).toString('hex')}`;
+    try {
+      await c.xGroupCreate(this.opts.stream, group, '$', { MKSTREAM: true });
+    } catch (e) {
+      if (!String((e as Error).message).includes('BUSYGROUP')) throw e;
+    }
+    const reader = newClient(this.opts.url);
+    await reader.connect();
+    const s = new RedisSub(this, c, reader, pattern, group, durable, opts.maxInFlight ?? 256, (x) =>
+      this.subs.delete(x),
+    );
+    this.subs.add(s);
+    s.run();
+    opts.signal?.addEventListener('abort', () => void s.close(), { once: true });
+    return s;
+  }
+
+  /** Deletes the plane's stream with every group in it (tests, operators). */
+  async deleteStream(): Promise<void> {
+    const c = await this.connected();
+    await c.del(this.opts.stream);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subs].map((s) => s.close()));
+    const c = this.client ?? (await this.starting?.catch(() => undefined));
+    await c?.quit().catch(() => undefined);
+  }
+}
+
+type Entry = { id: Buffer; message: { t: Buffer; d: Buffer } };
+
+class RedisSub implements TransportSubscription {
+  readonly pattern: string;
+  private readonly t: RedisTransport;
+  private readonly client: Client;
+  private readonly reader: Client;
+  private readonly group: string;
+  private readonly durable: boolean;
+  private readonly window: number;
+  private readonly matches: (topic: string) => boolean;
+  private readonly consumer = `c:${randomBytes(8).toString('hex')}`;
+  private readonly onClose: (s: RedisSub) => void;
+  private readonly queue = new DeliveryQueue();
+  private inflight = 0;
+  private room: (() => void) | undefined;
+  private lastClaim = 0;
+  private ended = false;
+
+  constructor(
+    t: RedisTransport,
+    client: Client,
+    reader: Client,
+    pattern: string,
+    group: string,
+    durable: boolean,
+    window: number,
+    onClose: (s: RedisSub) => void,
+  ) {
+    this.t = t;
+    this.client = client;
+    this.reader = reader;
+    this.pattern = pattern;
+    this.group = group;
+    this.durable = durable;
+    this.window = window;
+    this.matches = patternMatcher(pattern);
+    this.onClose = onClose;
+  }
+
+  run(): void {
+    void this.loop().catch((e: unknown) => {
+      if (!this.ended) debug('read loop on %s ended: %o', this.group, e);
+    });
+  }
+
+  private async loop(): Promise<void> {
+    const key = this.t.opts.stream;
+    const bin = this.reader.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+    while (!this.ended) {
+      if (this.inflight >= this.window) {
+        await new Promise<void>((r) => {
+          this.room = r;
+        });
+        continue;
+      }
+      const want = this.window - this.inflight;
+      const now = Date.now();
+      if (now - this.lastClaim >= this.t.opts.ackWaitMs / 2) {
+        // what members that went away left unacknowledged, once idle long enough
+        this.lastClaim = now;
+        const claimed = (await bin.xAutoClaim(
+          key,
+          this.group,
+          this.consumer,
+          this.t.opts.ackWaitMs,
+          '0-0',
+          {
+            COUNT: want,
+          },
+        )) as unknown as { messages: (Entry | null)[] };
+        const got = claimed.messages.filter((m): m is Entry => m !== null);
+        if (got.length > 0) {
+          this.hand(got, true);
+          continue;
+        }
+      }
+      const r = (await bin.xReadGroup(
+        this.group,
+        this.consumer,
+        { key, id: '>' },
+        { COUNT: want, BLOCK: this.t.opts.blockMs },
+      )) as unknown as { messages: Entry[] }[] | null;
+      if (r === null || this.ended) continue;
+      for (const s of r) this.hand(s.messages, false);
+    }
+  }
+
+  private hand(entries: Entry[], redelivered: boolean): void {
+    const key = this.t.opts.stream;
+    for (const e of entries) {
+      const id = e.id.toString();
+      const topic = e.message.t.toString();
+      if (!this.matches(topic)) {
+        // not this subscription's: done with it at once
+        void this.client.xAck(key, this.group, id).catch(() => undefined);
+        continue;
+      }
+      this.inflight++;
+      let acked = false;
+      const d: Delivery = {
+        topic,
+        data: new Uint8Array(e.message.d.buffer, e.message.d.byteOffset, e.message.d.byteLength),
+        redelivered,
+        ack: () => {
+          if (acked || this.ended) return;
+          acked = true;
+          this.inflight--;
+          this.room?.();
+          this.room = undefined;
+          void this.client.xAck(key, this.group, id).catch(() => undefined);
+        },
+      };
+      this.queue.push(d);
+    }
+  }
+
+  poll(): Delivery | undefined {
+    return this.queue.poll();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Delivery> {
+    return {
+      next: () => this.queue.next(),
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.queue.end();
+    this.room?.();
+    this.onClose(this);
+    // a blocked read ends with its connection
+    this.reader.destroy();
+    if (!this.durable)
+      await this.client.xGroupDestroy(this.t.opts.stream, this.group).catch(() => undefined);
+  }
+}
