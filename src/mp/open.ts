@@ -3,6 +3,7 @@ import type { MemoryBroker } from './memory.js';
 import { NativeTransport } from './native.js';
 import type { Transport } from './transport.js';
 import { NatsTransport } from './transports/nats/index.js';
+import { RedisTransport } from './transports/redis/index.js';
 
 /** A plane URL with any password replaced, for logs and `jit info`. */
 export function redactUrl(url: string): string {
@@ -17,7 +18,7 @@ export function redactUrl(url: string): string {
 
 /**
  * The transport a plane URL names: `nats://[user:pass@]host:port[?stream=S&prefix=P]` (NATS
- * JetStream), `jit://host:port` (jitd's TCP relay), `memory:` (needs `broker`), or a path (jitd's
+ * JetStream), `redis://[user:pass@]host:port[/db][?stream=KEY]` (Redis Streams), `jit://host:port` (jitd's TCP relay), `memory:` (needs `broker`), or a path (jitd's
  * Unix socket relay).
  */
 export function openTransport(url: string, opts: { broker?: MemoryBroker } = {}): Transport {
@@ -38,11 +39,22 @@ export function openTransport(url: string, opts: { broker?: MemoryBroker } = {})
       ...(ack ? { ackWaitMs: Number(ack) } : {}),
     });
   }
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) {
+    const u = new URL(url);
+    const stream = u.searchParams.get('stream');
+    const ack = u.searchParams.get('ack_wait_ms');
+    u.search = '';
+    return new RedisTransport({
+      url: u.toString(),
+      ...(stream ? { stream } : {}),
+      ...(ack ? { ackWaitMs: Number(ack) } : {}),
+    });
+  }
   const m = /^jit:\/\/([^:/]+):(\d+)\/?$/.exec(url);
   if (m !== null) return new NativeTransport({ host: m[1]!, port: Number(m[2]) });
   if (/^[a-z]+:\/\//.test(url))
     throw new TopicError(
-      `unknown plane URL scheme in ${redactUrl(url)} (use nats://, jit://, memory: or a socket path)`,
+      `unknown plane URL scheme in ${redactUrl(url)} (use nats://, redis://, jit://, memory: or a socket path)`,
     );
   return new NativeTransport({ path: url });
 }

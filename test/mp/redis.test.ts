@@ -1,14 +1,22 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { startJitd } from '../../src/daemon/jitd.js';
+import { KeyPair } from '../../src/identity/index.js';
 import { RedisTransport } from '../../src/mp/transports/redis/index.js';
+import { Agent } from '../../src/sdk/index.js';
+import { socketPath } from '../../src/util/home.js';
+import { registerAgents } from '../helpers/agents.js';
 import { brokerSkip } from '../helpers/brokers.js';
+import { tmpDirs } from '../helpers/tmp.js';
 import { transportConformance } from './conformance.js';
 
 const stream = `jit:test:${process.pid}`;
 const make = (): RedisTransport =>
   new RedisTransport({ url: 'redis://127.0.0.1:6379', stream, ackWaitMs: 2000, blockMs: 200 });
 const skip = await brokerSkip('Redis', 6379);
+const tmp = tmpDirs('jit-redis-jitd-');
 
 if (skip !== false) {
-  const { it } = await import('node:test');
   it('Redis Streams conformance', { skip }, () => undefined);
 } else {
   transportConformance({
@@ -22,3 +30,34 @@ if (skip !== false) {
     },
   });
 }
+
+describe('jitd with --plane redis://', { skip }, () => {
+  const key = `jit:test:jitd:${process.pid}`;
+  const url = `redis://127.0.0.1:6379?stream=${encodeURIComponent(key)}`;
+  after(async () => {
+    const t = new RedisTransport({ url: 'redis://127.0.0.1:6379', stream: key });
+    await t.deleteStream();
+    await t.close();
+  });
+
+  it('an agent on Redis patches and commits through the kernel bridge', async () => {
+    const jitd = await startJitd({ home: await tmp(), plane: url });
+    try {
+      const k = KeyPair.generate();
+      await registerAgents(jitd.home, [['alice', k]]);
+      const a = await Agent.connect({
+        agent: 'alice',
+        key: k,
+        plane: url,
+        kernel: socketPath(jitd.home),
+      });
+      const sws = await a.openSws();
+      await a.patch(sws, [{ op: 'put', path: 'r.txt', content: new TextEncoder().encode('r\n') }]);
+      const r = (await a.commit(sws)) as { ref: string };
+      assert.equal(r.ref, 'main');
+      await a.close();
+    } finally {
+      await jitd.stop();
+    }
+  });
+});
