@@ -64,6 +64,13 @@ module.exports = {
       from: { pathNot: '^(src/mp/transports/redis/|bench/redis[.]bench[.]ts$)' },
       to: { path: 'node_modules/(redis|@redis)/' },
     },
+    {
+      name: 'mqtt-only-in-its-adapter',
+      comment: 'the MQTT client library is imported only in src/mp/transports/mqtt/',
+      severity: 'error',
+      from: { pathNot: '^src/mp/transports/mqtt/' },
+      to: { path: 'node_modules/(mqtt|mqtt-packet)/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -14,7 +14,7 @@ Options:
   --home DIR   data directory (default: $JIT_HOME, else ./.jit); created if missing
   --tcp PORT   also listen on 127.0.0.1:PORT (0 picks a free port)
   --plane URL  the Message Plane for agents: nats://[user:pass@]host:4222[?stream=S&prefix=P]
-               or redis://[user:pass@]host:6379[/db][?stream=KEY]
+               or redis://[user:pass@]host:6379[/db][?stream=KEY] or mqtt://host:1883[?prefix=P]
                (default: jitd relays it over its own socket; also $JIT_PLANE)
   --json       print the start-up line as JSON
   -h, --help   show this help

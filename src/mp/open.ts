@@ -2,6 +2,7 @@ import { TopicError } from './errors.js';
 import type { MemoryBroker } from './memory.js';
 import { NativeTransport } from './native.js';
 import type { Transport } from './transport.js';
+import { MqttTransport } from './transports/mqtt/index.js';
 import { NatsTransport } from './transports/nats/index.js';
 import { RedisTransport } from './transports/redis/index.js';
 
@@ -18,7 +19,7 @@ export function redactUrl(url: string): string {
 
 /**
  * The transport a plane URL names: `nats://[user:pass@]host:port[?stream=S&prefix=P]` (NATS
- * JetStream), `redis://[user:pass@]host:port[/db][?stream=KEY]` (Redis Streams), `jit://host:port` (jitd's TCP relay), `memory:` (needs `broker`), or a path (jitd's
+ * JetStream), `redis://[user:pass@]host:port[/db][?stream=KEY]` (Redis Streams), `mqtt://[user:pass@]host:port[?prefix=P]` (MQTT 5), `jit://host:port` (jitd's TCP relay), `memory:` (needs `broker`), or a path (jitd's
  * Unix socket relay).
  */
 export function openTransport(url: string, opts: { broker?: MemoryBroker } = {}): Transport {
@@ -50,11 +51,17 @@ export function openTransport(url: string, opts: { broker?: MemoryBroker } = {})
       ...(ack ? { ackWaitMs: Number(ack) } : {}),
     });
   }
+  if (url.startsWith('mqtt://') || url.startsWith('mqtts://')) {
+    const u = new URL(url);
+    const prefix = u.searchParams.get('prefix');
+    u.search = '';
+    return new MqttTransport({ url: u.toString(), ...(prefix ? { prefix } : {}) });
+  }
   const m = /^jit:\/\/([^:/]+):(\d+)\/?$/.exec(url);
   if (m !== null) return new NativeTransport({ host: m[1]!, port: Number(m[2]) });
   if (/^[a-z]+:\/\//.test(url))
     throw new TopicError(
-      `unknown plane URL scheme in ${redactUrl(url)} (use nats://, redis://, jit://, memory: or a socket path)`,
+      `unknown plane URL scheme in ${redactUrl(url)} (use nats://, redis://, mqtt://, jit://, memory: or a socket path)`,
     );
   return new NativeTransport({ path: url });
 }

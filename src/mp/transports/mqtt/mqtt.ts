@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto';
+import { debuglog } from 'node:util';
+import { connect, connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
+import { DeliveryQueue } from '../../delivery-queue.js';
+import type { Envelope } from '../../envelope.js';
+import { PlaneClosedError } from '../../errors.js';
+import { checkPattern, checkTopic } from '../../topic.js';
+import type {
+  Delivery,
+  SubscribeOptions,
+  Transport,
+  TransportGap,
+  TransportSubscription,
+} from '../../transport.js';
+
+const debug = debuglog('jit:mqtt');
+
+export interface MqttOptions {
+  /** `mqtt://[user:pass@]host:1883` (credentials go to the client, never to logs). */
+  readonly url: string;
+  /** Plane topic `a.b` travels on MQTT topic `<prefix>/a/b`. */
+  readonly prefix?: string;
+  /** Publishes awaiting their PUBACK at once (Mosquitto accepts 20 by default). */
+  readonly maxInflight?: number;
+}
+
+/** `a.*.c` → `<prefix>/a/+/c`, `a.>` → `<prefix>/a/#`. */
+function mqttFilter(prefix: string, pattern: string): string {
+  return `${prefix}/${pattern
+    .split('.')
+    .map((t) => (t === '*' ? '+' : t === '>' ? '#' : t))
+    .join('/')}`;
+}
+
+function clientOptions(clientId: string, clean: boolean): IClientOptions {
+  return {
+    clientId,
+    clean,
+    protocolVersion: 5,
+    reconnectPeriod: 1000,
+    // a durable group's session outlives its connection (a day), so what arrives meanwhile waits
+    ...(clean ? {} : { properties: { sessionExpiryInterval: 86_400 } }),
+  };
+}
+
+/**
+ * The MQTT transport (MQTT 5 over MQTT.js). Topics map `.` to `/` under a prefix; patterns map `*`
+ * to `+` and `>` to `#`. Publishes are QoS 1 with at most `maxInflight` awaiting PUBACK (Mosquitto
+ * refuses more). A subscription has its own connection: a durable group is a persistent session
+ * (client id `jit-<group>`, clean start off), so what it did not acknowledge is sent again when a
+ * member connects with that id; without a group the session is clean. A delivery's PUBACK goes
+ * out when the plane acknowledges it, and MQTT.js reads the next message only then, so a
+ * subscription holds one unacknowledged delivery at a time, in order.
+ */
+export class MqttTransport implements Transport {
+  readonly name = 'mqtt';
+  readonly gaps: readonly TransportGap[] = [
+    {
+      feature: 'publisher-backpressure',
+      reason:
+        'MQTT does not slow publishers for a slow subscriber; the broker queues for it instead',
+    },
+    {
+      feature: 'lossless-slow-consumer',
+      reason:
+        'the broker queues at most max_queued_messages per subscriber (Mosquitto: 1000 by default) and drops the rest; set max_queued_messages 0 in mosquitto.conf for a plane, at the cost of broker memory',
+    },
+  ];
+  private readonly url: string;
+  private readonly prefix: string;
+  private readonly maxInflight: number;
+  private client: MqttClient | undefined;
+  private starting: Promise<MqttClient> | undefined;
+  private inflight = 0;
+  private waiters: (() => void)[] = [];
+  private readonly subs = new Set<MqttSub>();
+  private closed = false;
+
+  constructor(o: MqttOptions) {
+    this.url = o.url;
+    this.prefix = o.prefix ?? 'jit';
+    this.maxInflight = o.maxInflight ?? 16;
+  }
+
+  async start(): Promise<void> {
+    await this.connected();
+  }
+
+  private connected(): Promise<MqttClient> {
+    if (this.closed) return Promise.reject(new PlaneClosedError('this MQTT connection is closed'));
+    this.starting ??= connectAsync(
+      this.url,
+      clientOptions(`jit-pub-${randomBytes(6).toString('hex')}`, true),
+    ).then((c) => {
+      this.client = c;
+      c.on('error', (e) => debug('publisher: %s', e.message));
+      return c;
+    });
+    return this.starting;
+  }
+
+  async publish(
+    topic: string,
+    data: Uint8Array,
+    opts: { signal?: AbortSignal; decoded?: Envelope } = {},
+  ): Promise<void> {
+    if (this.closed) throw new PlaneClosedError('this MQTT connection is closed');
+    checkTopic(topic);
+    opts.signal?.throwIfAborted();
+    const c = await this.connected();
+    // in call order: a publish that must wait for a free slot keeps later ones behind it
+    if (this.inflight >= this.maxInflight || this.waiters.length > 0)
+      await new Promise<void>((r) => this.waiters.push(r));
+    this.inflight++;
+    try {
+      await c.publishAsync(
+        `${this.prefix}/${topic.replaceAll('.', '/')}`,
+        Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+        { qos: 1 },
+      );
+    } finally {
+      this.inflight--;
+      this.waiters.shift()?.();
+    }
+  }
+
+  async subscribe(pattern: string, opts: SubscribeOptions = {}): Promise<TransportSubscription> {
+    if (this.closed) throw new PlaneClosedError('this MQTT connection is closed');
+    checkPattern(pattern);
+    opts.signal?.throwIfAborted();
+    const durable = opts.group !== undefined;
+    const id = durable
+      ? `jit-${opts.group!.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}`
+      : `jit-sub-${randomBytes(6).toString('hex')}`;
+    const s = new MqttSub(pattern, this.prefix, (x) => this.subs.delete(x));
+    const c = connect(this.url, {
+      ...clientOptions(id, !durable),
+      customHandleAcks: (topic, message, packet, done) =>
+        s.receive(topic, message, packet.dup === true, done),
+    });
+    s.attach(c);
+    c.on('error', (e) => debug('subscriber %s: %s', id, e.message));
+    const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
+      c.once('connect', (p) => resolve(p));
+      c.once('error', reject);
+    });
+    const filter = mqttFilter(this.prefix, pattern);
+    if (connack.sessionPresent) {
+      // the session holds the subscription already, and its queued messages may be arriving
+      // ahead of any SUBACK: MQTT.js reads nothing more until the first is acknowledged, so do
+      // not wait for one
+      c.subscribe(filter, { qos: 1 }, (e) => {
+        if (e) debug('subscribe %s: %s', filter, e.message);
+      });
+    } else await c.subscribeAsync(filter, { qos: 1 });
+    this.subs.add(s);
+    opts.signal?.addEventListener('abort', () => void s.close(), { once: true });
+    return s;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subs].map((s) => s.close()));
+    const c = this.client ?? (await this.starting?.catch(() => undefined));
+    await c?.endAsync().catch(() => undefined);
+  }
+}
+
+class MqttSub implements TransportSubscription {
+  readonly pattern: string;
+  private readonly cut: number;
+  private readonly onClose: (s: MqttSub) => void;
+  private readonly queue = new DeliveryQueue();
+  private client: MqttClient | undefined;
+  private ended = false;
+
+  constructor(pattern: string, prefix: string, onClose: (s: MqttSub) => void) {
+    this.pattern = pattern;
+    this.cut = prefix.length + 1;
+    this.onClose = onClose;
+  }
+
+  attach(c: MqttClient): void {
+    this.client = c;
+  }
+
+  /** From MQTT.js: the PUBACK (and the next read) waits for `done`. */
+  receive(
+    topic: string,
+    message: Buffer,
+    dup: boolean,
+    done: (error: Error | number, code?: number) => void,
+  ): void {
+    if (this.ended) return; // no PUBACK: the session sends it again
+    let acked = false;
+    this.queue.push({
+      topic: topic.slice(this.cut).replaceAll('/', '.'),
+      data: new Uint8Array(message.buffer, message.byteOffset, message.byteLength),
+      redelivered: dup,
+      ack: () => {
+        if (acked || this.ended) return;
+        acked = true;
+        done(0);
+      },
+    });
+  }
+
+  poll(): Delivery | undefined {
+    return this.queue.poll();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Delivery> {
+    return {
+      next: () => this.queue.next(),
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.queue.end();
+    this.onClose(this);
+    // force: no DISCONNECT handshake that would wait for the unacknowledged delivery
+    await this.client?.endAsync(true).catch(() => undefined);
+  }
+}
