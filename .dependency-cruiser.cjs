@@ -32,6 +32,18 @@ for (let i = 0; i < layers.length; i++) {
     to: { path: `^src/(${higher.join('|')})/` },
   });
 }
+// each broker's client library is imported only in its adapter folder (and its benchmark baseline)
+const adapters = [
+  ['nats', '@nats-io/'],
+  ['redis', '(redis|@redis)/'],
+  ['mqtt', '(mqtt|mqtt-packet)/'],
+].map(([name, lib]) => ({
+  name: `${name}-only-in-its-adapter`,
+  comment: `the ${name} client library is imported only in src/mp/transports/${name}/`,
+  severity: 'error',
+  from: { pathNot: `^(src/mp/transports/${name}/|bench/${name}[.]bench[.]ts$)` },
+  to: { path: `node_modules/${lib}` },
+}));
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
@@ -48,29 +60,7 @@ module.exports = {
       to: { couldNotResolve: true },
     },
     ...upward,
-    {
-      name: 'nats-only-in-its-adapter',
-      comment:
-        'the NATS client libraries are imported only in src/mp/transports/nats/ (and by the raw-client baseline of its benchmark)',
-      severity: 'error',
-      from: { pathNot: '^(src/mp/transports/nats/|bench/nats[.]bench[.]ts$)' },
-      to: { path: 'node_modules/@nats-io/' },
-    },
-    {
-      name: 'redis-only-in-its-adapter',
-      comment:
-        'the Redis client library is imported only in src/mp/transports/redis/ (and by its benchmark baseline)',
-      severity: 'error',
-      from: { pathNot: '^(src/mp/transports/redis/|bench/redis[.]bench[.]ts$)' },
-      to: { path: 'node_modules/(redis|@redis)/' },
-    },
-    {
-      name: 'mqtt-only-in-its-adapter',
-      comment: 'the MQTT client library is imported only in src/mp/transports/mqtt/',
-      severity: 'error',
-      from: { pathNot: '^src/mp/transports/mqtt/' },
-      to: { path: 'node_modules/(mqtt|mqtt-packet)/' },
-    },
+    ...adapters,
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

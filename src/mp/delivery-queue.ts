@@ -1,4 +1,4 @@
-import type { Delivery } from './transport.js';
+import type { Delivery, TransportSubscription } from './transport.js';
 
 /**
  * The deliveries a transport subscription holds for its one reader, in order: taken without
@@ -47,4 +47,39 @@ export class DeliveryQueue {
     this.wake?.({ value: undefined, done: true });
     this.wake = undefined;
   }
+}
+
+/**
+ * What every transport subscription shares: a DeliveryQueue read by `poll` and the async
+ * iterator, and an idempotent `close` that ends the reader and then lets the transport release
+ * what it holds (`release`).
+ */
+export abstract class QueuedSubscription implements TransportSubscription {
+  abstract readonly pattern: string;
+  protected readonly queue = new DeliveryQueue();
+  protected ended = false;
+
+  poll(): Delivery | undefined {
+    return this.queue.poll();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Delivery> {
+    return {
+      next: () => this.queue.next(),
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.queue.end();
+    await this.release();
+  }
+
+  /** Gives back what the subscription holds (its connection, its group membership…). */
+  protected abstract release(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { DeliveryQueue } from './delivery-queue.js';
+import { QueuedSubscription } from './delivery-queue.js';
 import type { Envelope } from './envelope.js';
 import { PlaneClosedError, TopicError } from './errors.js';
 import { checkPattern, checkTopic, patternMatcher } from './topic.js';
@@ -104,17 +104,16 @@ class Group {
 }
 
 /** One subscription: a member of its group. */
-class Member implements TransportSubscription {
+class Member extends QueuedSubscription {
   private readonly inflight = new Map<number, Held>();
-  private readonly queue = new DeliveryQueue();
   private counter = 0;
-  private closed = false;
 
   private readonly group: Group;
   private readonly maxInFlight: number;
   private readonly onClose: (m: Member) => void;
 
   constructor(group: Group, maxInFlight: number, onClose: (m: Member) => void) {
+    super();
     this.group = group;
     this.maxInFlight = maxInFlight;
     this.onClose = onClose;
@@ -125,7 +124,7 @@ class Member implements TransportSubscription {
   }
 
   get hasRoom(): boolean {
-    return !this.closed && this.inflight.size < this.maxInFlight;
+    return !this.ended && this.inflight.size < this.maxInFlight;
   }
 
   hand(h: Held): void {
@@ -146,29 +145,11 @@ class Member implements TransportSubscription {
     this.queue.push(d);
   }
 
-  poll(): Delivery | undefined {
-    return this.queue.poll();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Delivery> {
-    return {
-      next: () => this.queue.next(),
-      return: async () => {
-        await this.close();
-        return { value: undefined, done: true };
-      },
-    };
-  }
-
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.closed = true;
+  protected async release(): Promise<void> {
     const unacked = [...this.inflight.values()];
     this.inflight.clear();
-    this.queue.end();
     this.onClose(this);
     if (unacked.length > 0) this.group.requeue(unacked);
-    return Promise.resolve();
   }
 }
 

@@ -1,6 +1,6 @@
 import type { CborValue } from '../codec/index.js';
 import { ConnectionError, RpcClient } from '../rpc/index.js';
-import { DeliveryQueue } from './delivery-queue.js';
+import { QueuedSubscription } from './delivery-queue.js';
 import { PlaneClosedError } from './errors.js';
 import { checkPattern, checkTopic } from './topic.js';
 import type {
@@ -141,7 +141,7 @@ export class NativeTransport implements Transport {
   }
 }
 
-class NativeSub implements TransportSubscription {
+class NativeSub extends QueuedSubscription {
   readonly pattern: string;
   private readonly opts: SubscribeOptions;
   private readonly onClose: (s: NativeSub) => void;
@@ -149,11 +149,10 @@ class NativeSub implements TransportSubscription {
   private rid = -1;
   /** Bumped on every (re)subscription: acks of an older one are not sent to the new one. */
   private generation = 0;
-  private readonly queue = new DeliveryQueue();
   private acks: number[] = [];
-  private ended = false;
 
   constructor(pattern: string, opts: SubscribeOptions, onClose: (s: NativeSub) => void) {
+    super();
     this.pattern = pattern;
     this.opts = opts;
     this.onClose = onClose;
@@ -207,25 +206,8 @@ class NativeSub implements TransportSubscription {
     c.call('mp.ack', { sub: this.rid, ns }).catch(() => undefined);
   }
 
-  poll(): Delivery | undefined {
-    return this.queue.poll();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Delivery> {
-    return {
-      next: () => this.queue.next(),
-      return: async () => {
-        await this.close();
-        return { value: undefined, done: true };
-      },
-    };
-  }
-
-  async close(): Promise<void> {
-    if (this.ended) return;
-    this.sendAcks();
-    this.ended = true;
-    this.queue.end();
+  protected async release(): Promise<void> {
+    this.sendAcks(); // what was acknowledged before the close still goes out
     this.onClose(this);
     const c = this.client;
     if (c === undefined || c.isClosed) return;

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
 import { connect, connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
-import { DeliveryQueue } from '../../delivery-queue.js';
+import { QueuedSubscription } from '../../delivery-queue.js';
 import type { Envelope } from '../../envelope.js';
 import { PlaneClosedError } from '../../errors.js';
 import { checkPattern, checkTopic } from '../../topic.js';
 import type {
-  Delivery,
   SubscribeOptions,
   Transport,
   TransportGap,
@@ -167,15 +166,14 @@ export class MqttTransport implements Transport {
   }
 }
 
-class MqttSub implements TransportSubscription {
+class MqttSub extends QueuedSubscription {
   readonly pattern: string;
   private readonly cut: number;
   private readonly onClose: (s: MqttSub) => void;
-  private readonly queue = new DeliveryQueue();
   private client: MqttClient | undefined;
-  private ended = false;
 
   constructor(pattern: string, prefix: string, onClose: (s: MqttSub) => void) {
+    super();
     this.pattern = pattern;
     this.cut = prefix.length + 1;
     this.onClose = onClose;
@@ -206,24 +204,7 @@ class MqttSub implements TransportSubscription {
     });
   }
 
-  poll(): Delivery | undefined {
-    return this.queue.poll();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Delivery> {
-    return {
-      next: () => this.queue.next(),
-      return: async () => {
-        await this.close();
-        return { value: undefined, done: true };
-      },
-    };
-  }
-
-  async close(): Promise<void> {
-    if (this.ended) return;
-    this.ended = true;
-    this.queue.end();
+  protected async release(): Promise<void> {
     this.onClose(this);
     // force: no DISCONNECT handshake that would wait for the unacknowledged delivery
     await this.client?.endAsync(true).catch(() => undefined);

@@ -14,12 +14,11 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection, nanos } from '@nats-io/transport-node';
-import { DeliveryQueue } from '../../delivery-queue.js';
+import { QueuedSubscription } from '../../delivery-queue.js';
 import { type Envelope, messageIdHex } from '../../envelope.js';
 import { PlaneClosedError } from '../../errors.js';
 import { checkPattern, checkTopic } from '../../topic.js';
 import type {
-  Delivery,
   SubscribeOptions,
   Transport,
   TransportGap,
@@ -206,17 +205,15 @@ interface Assembling {
   bytes: number;
 }
 
-class NatsSub implements TransportSubscription {
+class NatsSub extends QueuedSubscription {
   readonly pattern: string;
   private readonly consumer: Consumer;
   private readonly window: number;
   private readonly cut: number;
   private readonly onClose: (s: NatsSub) => void;
-  private readonly queue = new DeliveryQueue();
   private readonly assembling = new Map<string, Assembling>();
   private held = 0;
   private messages: ConsumerMessages | undefined;
-  private ended = false;
 
   constructor(
     pattern: string,
@@ -225,6 +222,7 @@ class NatsSub implements TransportSubscription {
     cut: number,
     onClose: (s: NatsSub) => void,
   ) {
+    super();
     this.pattern = pattern;
     this.consumer = consumer;
     this.window = window;
@@ -320,24 +318,7 @@ class NatsSub implements TransportSubscription {
     });
   }
 
-  poll(): Delivery | undefined {
-    return this.queue.poll();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Delivery> {
-    return {
-      next: () => this.queue.next(),
-      return: async () => {
-        await this.close();
-        return { value: undefined, done: true };
-      },
-    };
-  }
-
-  async close(): Promise<void> {
-    if (this.ended) return;
-    this.ended = true;
-    this.queue.end();
+  protected async release(): Promise<void> {
     this.onClose(this);
     await this.messages?.close().catch(() => undefined);
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
 import { createClient, RESP_TYPES } from 'redis';
-import { DeliveryQueue } from '../../delivery-queue.js';
+import { QueuedSubscription } from '../../delivery-queue.js';
 import type { Envelope } from '../../envelope.js';
 import { PlaneClosedError } from '../../errors.js';
 import { checkPattern, checkTopic, patternMatcher } from '../../topic.js';
@@ -143,7 +143,7 @@ export class RedisTransport implements Transport {
 
 type Entry = { id: Buffer; message: { t: Buffer; d: Buffer } };
 
-class RedisSub implements TransportSubscription {
+class RedisSub extends QueuedSubscription {
   readonly pattern: string;
   private readonly t: RedisTransport;
   private readonly client: Client;
@@ -154,11 +154,9 @@ class RedisSub implements TransportSubscription {
   private readonly matches: (topic: string) => boolean;
   private readonly consumer = `c:${randomBytes(8).toString('hex')}`;
   private readonly onClose: (s: RedisSub) => void;
-  private readonly queue = new DeliveryQueue();
   private inflight = 0;
   private room: (() => void) | undefined;
   private lastClaim = 0;
-  private ended = false;
 
   constructor(
     t: RedisTransport,
@@ -170,6 +168,7 @@ class RedisSub implements TransportSubscription {
     window: number,
     onClose: (s: RedisSub) => void,
   ) {
+    super();
     this.t = t;
     this.client = client;
     this.reader = reader;
@@ -258,24 +257,7 @@ class RedisSub implements TransportSubscription {
     }
   }
 
-  poll(): Delivery | undefined {
-    return this.queue.poll();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Delivery> {
-    return {
-      next: () => this.queue.next(),
-      return: async () => {
-        await this.close();
-        return { value: undefined, done: true };
-      },
-    };
-  }
-
-  async close(): Promise<void> {
-    if (this.ended) return;
-    this.ended = true;
-    this.queue.end();
+  protected async release(): Promise<void> {
     this.room?.();
     this.onClose(this);
     // a blocked read ends with its connection
