@@ -74,6 +74,8 @@ export interface PlaneStats {
   published: number;
   delivered: number;
   gaps: number;
+  /** Messages delivered out of order because they came after the stream had moved past them. */
+  late: number;
   rejected: Record<RejectReason, number>;
 }
 
@@ -101,6 +103,7 @@ export class Plane {
     published: 0,
     delivered: 0,
     gaps: 0,
+    late: 0,
     rejected: {
       malformed: 0,
       unsigned: 0,
@@ -436,11 +439,16 @@ class PlaneSub implements PlaneSubscription {
       r = new Reorder(this.plane.options.reorderBound ?? 256);
       this.streams.set(key, r);
     }
-    const res = r.offer(m.envelope.seq, m);
+    const res = r.offer(m.envelope.seq, m, m.redelivered);
     if (res === 'stale') {
       d.ack();
       this.plane.reject({ reason: 'stale', topic: m.topic, sender: m.sender, id: m.id });
       return;
+    }
+    if (res.late === true) {
+      // never delivered here, but behind the stream: out of order rather than lost
+      this.plane.stats.late++;
+      debug('late message on %s from %s: seq %d', m.topic, m.sender, m.envelope.seq);
     }
     this.release(key, m, r, res);
   }

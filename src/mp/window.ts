@@ -118,7 +118,13 @@ export interface Gap {
  */
 export class Reorder<T> {
   private next = 0;
+  /** The first seq seen: what came before it was never delivered here. */
+  private first = 0;
   private readonly held = new Map<number, T>();
+  /** Ranges reported as gaps: their numbers were never delivered (bounded to the last 64). */
+  private gaps: { from: number; to: number }[] = [];
+  /** Numbers from before `first` or from a gap that arrived late and were delivered then. */
+  private readonly late = new RecentKeys<number>(4096);
   readonly bound: number;
 
   constructor(bound: number) {
@@ -129,19 +135,43 @@ export class Reorder<T> {
     return this.held.size;
   }
 
-  /** Offers message `seq`; returns what may go out now, in order, and any gap, or 'stale'. */
-  offer(seq: number, item: T): { out: T[]; gap?: { from: number; to: number } } | 'stale' {
+  /** True when `seq`, behind the stream, was never delivered here (so it is late, not stale). */
+  private undelivered(seq: number): boolean {
+    if (seq < this.first) return true;
+    return this.gaps.some((g) => seq >= g.from && seq <= g.to);
+  }
+
+  /**
+   * Offers message `seq`; returns what may go out now, in order, and any gap, or 'stale'. A
+   * redelivered message behind the stream that was never delivered here (from before the first
+   * one seen, or from a gap) goes out at once, marked `late`: out of order, but not lost. (Only a
+   * redelivery: a fresh seq 1 behind the stream means its sender restarted.)
+   */
+  offer(
+    seq: number,
+    item: T,
+    redelivered = false,
+  ): { out: T[]; gap?: { from: number; to: number }; late?: boolean } | 'stale' {
     // the common case: the next one, nothing held
     if (seq === this.next && this.held.size === 0) {
       this.next++;
       return { out: [item] };
     }
-    if (this.next === 0) this.next = seq;
-    // seq 1 again: the sender restarted and its stream begins anew (a replay of an old first
-    // message is caught by the duplicate window before it gets here)
+    if (this.next === 0) {
+      this.next = seq;
+      this.first = seq;
+    }
+    if (redelivered && seq < this.next && this.undelivered(seq)) {
+      if (!this.late.add(seq)) return 'stale';
+      return { out: [item], late: true };
+    }
+    // seq 1 again, after seq 1 went out here: the sender restarted and its stream begins anew (a
+    // replay of an old first message is caught by the duplicate window before it gets here)
     if (seq === 1 && this.next > 1) {
       this.held.clear();
+      this.gaps = [];
       this.next = 1;
+      this.first = 1;
     }
     if (seq < this.next || this.held.has(seq)) return 'stale';
     this.held.set(seq, item);
@@ -155,6 +185,8 @@ export class Reorder<T> {
     if (this.held.size === 0) return { out };
     const lowest = Math.min(...this.held.keys());
     const gap = { from: this.next, to: lowest - 1 };
+    this.gaps.push(gap);
+    if (this.gaps.length > 64) this.gaps.shift();
     this.next = lowest;
     out.push(...this.drain());
     return { out, gap };

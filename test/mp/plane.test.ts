@@ -119,7 +119,27 @@ describe('reorder buffer', () => {
     assert.deepEqual(r.offer(12, 12), { out: [] });
     assert.deepEqual(r.offer(13, 13), { out: [] });
     assert.deepEqual(r.offer(14, 14), { out: [12, 13, 14], gap: { from: 11, to: 11 } });
-    assert.equal(r.offer(11, 11), 'stale');
+    // 11 was reported missing, so when it comes after all it goes out (late), once
+    assert.deepEqual(r.offer(11, 11, true), { out: [11], late: true });
+    assert.equal(r.offer(11, 11, true), 'stale');
+    assert.equal(r.offer(13, 13), 'stale', 'delivered already');
     assert.deepEqual(r.offer(15, 15), { out: [15] });
+  });
+
+  it('delivers redeliveries from before the first message seen (late), and calls delivered ones stale', () => {
+    const r = new Reorder<number>(8);
+    assert.deepEqual(r.offer(9, 9), { out: [9] }); // a member that joined late saw 9 first
+    for (const s of [2, 3, 4]) assert.deepEqual(r.offer(s, s, true), { out: [s], late: true });
+    assert.equal(r.offer(3, 3, true), 'stale');
+    assert.equal(r.offer(5, 5), 'stale', 'only a redelivery may be late');
+    assert.equal(r.offer(9, 9), 'stale');
+    assert.deepEqual(r.offer(10, 10), { out: [10] });
+  });
+
+  it('starts a stream anew when its sender restarts at seq 1', () => {
+    const r = new Reorder<number>(8);
+    for (const s of [1, 2, 3]) assert.deepEqual(r.offer(s, s), { out: [s] });
+    assert.deepEqual(r.offer(1, 100), { out: [100] });
+    assert.deepEqual(r.offer(2, 200), { out: [200] });
   });
 });

@@ -41,7 +41,9 @@ function newClient(url: string) {
  * pattern does not match. A group named by the subscriber is durable; without a name the group is
  * the subscription's own and is destroyed when it closes. Deliveries a member did not acknowledge
  * stay in the group's pending list and are claimed by a member (XAUTOCLAIM) once idle for
- * `ackWaitMs`. Each subscription reads on its own connection (reads block).
+ * `ackWaitMs`; while a member that stopped reading still holds some, the others take nothing new,
+ * so the stream's order is kept across the handover. Each subscription reads on its own
+ * connection (reads block).
  */
 export class RedisTransport implements Transport {
   readonly name = 'redis';
@@ -157,6 +159,9 @@ class RedisSub extends QueuedSubscription {
   private inflight = 0;
   private room: (() => void) | undefined;
   private lastClaim = 0;
+  private lastCheck = 0;
+  /** A quiet member still holds entries: claim them before reading anything new. */
+  private handover = false;
 
   constructor(
     t: RedisTransport,
@@ -198,7 +203,13 @@ class RedisSub extends QueuedSubscription {
       }
       const want = this.window - this.inflight;
       const now = Date.now();
-      if (now - this.lastClaim >= this.t.opts.ackWaitMs / 2) {
+      // while a member that went quiet still holds unacknowledged entries, take nothing new:
+      // those come first once claimable, so the order of the stream is kept across the handover
+      const waitForClaims =
+        now - this.lastCheck >= this.t.opts.blockMs && (await this.othersStalled());
+      if (waitForClaims) this.lastCheck = 0;
+      else if (now - this.lastCheck >= this.t.opts.blockMs) this.lastCheck = now;
+      if (waitForClaims || now - this.lastClaim >= this.t.opts.ackWaitMs / 2) {
         // what members that went away left unacknowledged, once idle long enough
         this.lastClaim = now;
         const claimed = (await bin.xAutoClaim(
@@ -207,13 +218,15 @@ class RedisSub extends QueuedSubscription {
           this.consumer,
           this.t.opts.ackWaitMs,
           '0-0',
-          {
-            COUNT: want,
-          },
+          { COUNT: want },
         )) as unknown as { messages: (Entry | null)[] };
         const got = claimed.messages.filter((m): m is Entry => m !== null);
         if (got.length > 0) {
           this.hand(got, true);
+          continue;
+        }
+        if (this.handover) {
+          await new Promise((r) => setTimeout(r, Math.min(this.t.opts.blockMs, 100)));
           continue;
         }
       }
@@ -226,6 +239,18 @@ class RedisSub extends QueuedSubscription {
       if (r === null || this.ended) continue;
       for (const s of r) this.hand(s.messages, false);
     }
+  }
+
+  /** Does another member hold unacknowledged entries while it has not read for a while? */
+  private async othersStalled(): Promise<boolean> {
+    const cs = (await this.client.xInfoConsumers(this.t.opts.stream, this.group)) as unknown as {
+      name: string;
+      pending: number;
+      idle: number;
+    }[];
+    return cs.some(
+      (c) => c.name !== this.consumer && c.pending > 0 && c.idle >= 3 * this.t.opts.blockMs,
+    );
   }
 
   private hand(entries: Entry[], redelivered: boolean): void {
