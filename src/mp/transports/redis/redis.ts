@@ -157,6 +157,8 @@ class RedisSub extends QueuedSubscription {
   private readonly consumer = `c:${randomBytes(8).toString('hex')}`;
   private readonly onClose: (s: RedisSub) => void;
   private inflight = 0;
+  /** Ids handed out and not yet acknowledged. */
+  private readonly unacked = new Set<string>();
   private room: (() => void) | undefined;
   private lastClaim = 0;
   private lastCheck = 0;
@@ -264,6 +266,7 @@ class RedisSub extends QueuedSubscription {
         continue;
       }
       this.inflight++;
+      this.unacked.add(id);
       let acked = false;
       const d: Delivery = {
         topic,
@@ -273,6 +276,7 @@ class RedisSub extends QueuedSubscription {
           if (acked || this.ended) return;
           acked = true;
           this.inflight--;
+          this.unacked.delete(id);
           this.room?.();
           this.room = undefined;
           void this.client.xAck(key, this.group, id).catch(() => undefined);
@@ -285,6 +289,16 @@ class RedisSub extends QueuedSubscription {
   protected async release(): Promise<void> {
     this.room?.();
     this.onClose(this);
+    // hand back what was taken and not acknowledged: marked idle for the full ack wait, so the
+    // next member claims it at once, before anything newer (a member that crashes cannot do
+    // this: its entries wait out the ack wait)
+    if (this.durable && this.unacked.size > 0)
+      await this.client
+        .xClaimJustId(this.t.opts.stream, this.group, this.consumer, 0, [...this.unacked], {
+          IDLE: this.t.opts.ackWaitMs,
+        })
+        .catch((e: unknown) => debug('handing back on %s: %o', this.group, e));
+    this.unacked.clear();
     // a blocked read ends with its connection
     this.reader.destroy();
     if (!this.durable)
