@@ -31,6 +31,35 @@ if (skip !== false) {
   });
 }
 
+describe('Redis stream trimming', { skip }, () => {
+  it('drops what every group has acknowledged, never a pending or unread entry', async () => {
+    const t = new RedisTransport({
+      url: 'redis://127.0.0.1:6379',
+      stream: `jit:test:trim:${process.pid}`,
+      trimEveryMs: 0,
+    });
+    try {
+      const sub = await t.subscribe('trim.t', { group: 'trim', maxInFlight: 100 });
+      for (let i = 0; i < 10; i++) await t.publish('trim.t', new Uint8Array([i]));
+      const it = sub[Symbol.asyncIterator]();
+      const got = [];
+      for (let i = 0; i < 10; i++) got.push((await it.next()).value!);
+      for (const d of got.slice(0, 6)) d.ack();
+      await new Promise((r) => setTimeout(r, 50)); // the acks are sent after the tick
+      assert.equal(await t.trim(), 6);
+      assert.equal(await t.length(), 4, 'the 4 pending entries stay');
+      // published and not read by the group yet: kept too
+      await sub.close();
+      for (let i = 10; i < 15; i++) await t.publish('trim.t', new Uint8Array([i]));
+      assert.equal(await t.trim(), 0);
+      assert.equal(await t.length(), 9);
+    } finally {
+      await t.deleteStream();
+      await t.close();
+    }
+  });
+});
+
 describe('jitd with --plane redis://', { skip }, () => {
   const key = `jit:test:jitd:${process.pid}`;
   const url = `redis://127.0.0.1:6379?stream=${encodeURIComponent(key)}`;

@@ -26,6 +26,8 @@ export interface RedisOptions {
   readonly ackWaitMs?: number;
   /** How long one blocking read waits before looking again. */
   readonly blockMs?: number;
+  /** How often this connection trims the stream (0: never). */
+  readonly trimEveryMs?: number;
 }
 
 function newClient(url: string) {
@@ -63,6 +65,7 @@ export class RedisTransport implements Transport {
   private client: Client | undefined;
   private starting: Promise<Client> | undefined;
   private readonly subs = new Set<RedisSub>();
+  private trimmer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(o: RedisOptions) {
@@ -71,6 +74,7 @@ export class RedisTransport implements Transport {
       stream: o.stream ?? 'jit:plane',
       ackWaitMs: o.ackWaitMs ?? 30_000,
       blockMs: o.blockMs ?? 1000,
+      trimEveryMs: o.trimEveryMs ?? 10_000,
     };
   }
 
@@ -85,9 +89,47 @@ export class RedisTransport implements Transport {
       const c = newClient(this.opts.url);
       await c.connect();
       this.client = c;
+      if (this.opts.trimEveryMs > 0) {
+        this.trimmer = setInterval(() => {
+          this.trim().catch((e: unknown) => debug('trim failed: %o', e));
+        }, this.opts.trimEveryMs);
+        this.trimmer.unref();
+      }
       return c;
     })();
     return this.starting;
+  }
+
+  /**
+   * Trims the stream below the oldest entry any group may still need: for each group, its oldest
+   * pending entry, else the last one it has read. With no group at all, nothing is needed. Never
+   * drops a pending or unread entry (Redis 7.0 has no ACKED trimming, so this computes it).
+   * Returns how many entries went.
+   */
+  async trim(): Promise<number> {
+    const c = await this.connected();
+    const key = this.opts.stream;
+    const groups = (await c.xInfoGroups(key).catch(() => [])) as unknown as {
+      name: string;
+      pending: number;
+      'last-delivered-id': string;
+    }[];
+    const cmp = (a: string, b: string): number => {
+      const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+      const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+      return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
+    };
+    let keep: string | undefined;
+    for (const g of groups) {
+      let need = g['last-delivered-id'];
+      if (g.pending > 0) {
+        const p = (await c.xPending(key, g.name)) as unknown as { firstId: string | null };
+        if (p.firstId !== null && cmp(p.firstId, need) < 0) need = p.firstId;
+      }
+      if (keep === undefined || cmp(need, keep) < 0) keep = need;
+    }
+    if (keep === undefined) return c.xTrim(key, 'MAXLEN', 0);
+    return c.xTrim(key, 'MINID', keep);
   }
 
   async publish(
@@ -128,6 +170,12 @@ export class RedisTransport implements Transport {
     return s;
   }
 
+  /** How many entries the plane's stream holds now. */
+  async length(): Promise<number> {
+    const c = await this.connected();
+    return c.xLen(this.opts.stream);
+  }
+
   /** Deletes the plane's stream with every group in it (tests, operators). */
   async deleteStream(): Promise<void> {
     const c = await this.connected();
@@ -137,6 +185,7 @@ export class RedisTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.trimmer !== undefined) clearInterval(this.trimmer);
     await Promise.all([...this.subs].map((s) => s.close()));
     const c = this.client ?? (await this.starting?.catch(() => undefined));
     await c?.quit().catch(() => undefined);
