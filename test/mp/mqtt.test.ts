@@ -1,3 +1,4 @@
+import { it } from 'node:test';
 import { MqttTransport } from '../../src/mp/transports/mqtt/index.js';
 import { brokerSkip, restartBroker } from '../helpers/brokers.js';
 import { transportConformance } from './conformance.js';
@@ -7,7 +8,6 @@ const make = (): MqttTransport =>
 const skip = await brokerSkip('Mosquitto', 1883);
 
 if (skip !== false) {
-  const { it } = await import('node:test');
   it('MQTT conformance', { skip }, () => undefined);
 } else {
   transportConformance({

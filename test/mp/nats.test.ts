@@ -1,15 +1,34 @@
+/**
+ * Everything that uses the local nats-server, in one file: node:test runs a file's tests one
+ * after another, and some of them restart the broker, which would break any NATS test running
+ * alongside in another file.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { startJitd } from '../../src/daemon/jitd.js';
+import { KeyPair } from '../../src/identity/index.js';
+import { type Message, openTransport, PlaneUnavailableError, Topics } from '../../src/mp/index.js';
 import { NatsTransport } from '../../src/mp/transports/nats/index.js';
+import { RpcClient } from '../../src/rpc/index.js';
+import { Agent } from '../../src/sdk/index.js';
+import { socketPath } from '../../src/util/home.js';
+import { registerAgents } from '../helpers/agents.js';
 import { brokerSkip, restartBroker } from '../helpers/brokers.js';
+import { capture } from '../helpers/io.js';
+import { iterations } from '../helpers/seed.js';
+import { tmpDirs } from '../helpers/tmp.js';
 import { transportConformance } from './conformance.js';
+
+const skip = await brokerSkip('NATS', 4222);
+const tmp = tmpDirs('jit-nats-');
 
 const url = 'nats://127.0.0.1:4222';
 const stream = `JIT_TEST_${process.pid}`;
 const make = (): NatsTransport =>
   new NatsTransport({ url, stream, prefix: `jittest${process.pid}`, ackWaitMs: 2000 });
-const skip = await brokerSkip('NATS', 4222);
 
 if (skip !== false) {
-  const { it } = await import('node:test');
   it('NATS JetStream conformance', { skip }, () => undefined);
 } else {
   transportConformance({
@@ -24,3 +43,125 @@ if (skip !== false) {
     },
   });
 }
+
+const jitdStream = `JIT_TEST_JITD_${process.pid}`;
+const jitdUrl = `nats://127.0.0.1:4222?stream=${jitdStream}&prefix=jitj${process.pid}`;
+
+describe('jitd with --plane nats://', { skip }, () => {
+  after(async () => {
+    const t = openTransport(jitdUrl) as NatsTransport;
+    await t.deleteStream();
+    await t.close();
+  });
+
+  it('agents on NATS patch and commit through the kernel bridge; jit info names the plane', async () => {
+    const jitd = await startJitd({ home: await tmp(), plane: jitdUrl });
+    try {
+      const keys = { alice: KeyPair.generate(), bob: KeyPair.generate() };
+      await registerAgents(jitd.home, Object.entries(keys));
+      const connect = (agent: 'alice' | 'bob'): Promise<Agent> =>
+        Agent.connect({ agent, key: keys[agent], plane: jitdUrl, kernel: socketPath(jitd.home) });
+      const alice = await connect('alice');
+      const bob = await connect('bob');
+      const life: Message[] = [];
+      await bob.plane.subscribe(Topics.kernelSwsLifecycle, (m) => void life.push(m));
+      const sws = await alice.openSws({ delegates: ['bob'] });
+      const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+      await Promise.all([
+        alice.patch(sws, [{ op: 'put', path: 'a.txt', content: enc('a\n') }]),
+        bob.patch(sws, [{ op: 'put', path: 'b.txt', content: enc('b\n') }]),
+      ]);
+      const r = (await bob.commit(sws, { message: 'over NATS' })) as { ref: string };
+      assert.equal(r.ref, 'main');
+      for (let i = 0; i < 200 && life.length < 2; i++) await new Promise((x) => setTimeout(x, 10));
+      assert.deepEqual(
+        life.map((m) => (m.payload as { event: string }).event),
+        ['created', 'collapsed'],
+      );
+      const io = capture();
+      assert.equal(await main(['info', '--home', jitd.home], io), 0);
+      assert.match(io.stdout, /plane {6}nats \(nats:\/\/127\.0\.0\.1:4222/);
+      await alice.close();
+      await bob.close();
+    } finally {
+      await jitd.stop();
+    }
+  });
+
+  it('refuses to start on a plane it cannot reach, saying which, and leaves the data directory free', async () => {
+    const home = await tmp();
+    await assert.rejects(
+      startJitd({ home, plane: 'nats://user:secret@127.0.0.1:1?stream=X' }),
+      (e) =>
+        e instanceof PlaneUnavailableError &&
+        /nats:\/\/user:\*\*\*@127\.0\.0\.1:1/.test(e.message) &&
+        !e.message.includes('secret'),
+    );
+    const again = await startJitd({ home });
+    await again.stop();
+  });
+});
+
+const faultUrl = `nats://127.0.0.1:4222?stream=JIT_FAULT_${process.pid}&prefix=jitf${process.pid}&ack_wait_ms=2000`;
+
+describe('NATS restarted under the plane', { skip }, () => {
+  after(async () => {
+    const t = openTransport(faultUrl) as NatsTransport;
+    await t.deleteStream();
+    await t.close();
+  });
+
+  it('8 agents x N patches over NATS with a broker restart in the middle: each applied exactly once', async () => {
+    const perAgent = iterations(1000, 1000);
+    const jitd = await startJitd({ home: await tmp(), plane: faultUrl });
+    try {
+      const names = Array.from({ length: 8 }, (_, i) => `agent${i}`);
+      const keys = names.map(() => KeyPair.generate());
+      await registerAgents(
+        jitd.home,
+        names.map((n, i) => [n, keys[i]!] as const),
+      );
+      const agents = await Promise.all(
+        names.map((agent, i) =>
+          Agent.connect({ agent, key: keys[i]!, plane: faultUrl, kernel: socketPath(jitd.home) }),
+        ),
+      );
+      const sws = await agents[0]!.openSws({ delegates: names.slice(1) });
+      const target = 8 * perAgent;
+      let done = 0;
+      const restart = (async () => {
+        while (done < target / 3) await new Promise((r) => setTimeout(r, 5));
+        await restartBroker('nats-server', 4222);
+      })();
+      await Promise.all(
+        agents.map(async (a, i) => {
+          let next = 0;
+          const lane = async (): Promise<void> => {
+            while (next < perAgent) {
+              const k = next++;
+              await a.patch(sws, [
+                {
+                  op: 'put',
+                  path: `a${i}/f${k}`,
+                  content: new TextEncoder().encode(`${i}:${k}\n`),
+                },
+              ]);
+              done++;
+            }
+          };
+          await Promise.all([lane(), lane(), lane(), lane()]);
+        }),
+      );
+      await restart;
+      const c = await RpcClient.connect({ path: socketPath(jitd.home) });
+      const status = (await c.call('shadow.status', { id: sws })) as { patches: number };
+      assert.equal(status.patches, target, 'every patch exactly once');
+      const { files } = (await c.call('shadow.files', { id: sws })) as { files: object };
+      assert.equal(Object.keys(files).length, target);
+      await c.close();
+      for (const a of agents) await a.close();
+    } finally {
+      await jitd.stop();
+    }
+  });
+});
