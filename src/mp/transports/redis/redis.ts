@@ -206,6 +206,7 @@ class RedisSub extends QueuedSubscription {
   private readonly consumer = `c:${randomBytes(8).toString('hex')}`;
   private readonly onClose: (s: RedisSub) => void;
   private inflight = 0;
+  private acks: string[] = [];
   /** Ids handed out and not yet acknowledged. */
   private readonly unacked = new Set<string>();
   private room: (() => void) | undefined;
@@ -292,6 +293,17 @@ class RedisSub extends QueuedSubscription {
     }
   }
 
+  /** Acknowledges `id`, with every other ack of this tick in one XACK. */
+  private ack(id: string): void {
+    if (this.acks.length === 0)
+      process.nextTick(() => {
+        const ids = this.acks;
+        this.acks = [];
+        void this.client.xAck(this.t.opts.stream, this.group, ids).catch(() => undefined);
+      });
+    this.acks.push(id);
+  }
+
   /** Does another member hold unacknowledged entries while it has not read for a while? */
   private async othersStalled(): Promise<boolean> {
     const cs = (await this.client.xInfoConsumers(this.t.opts.stream, this.group)) as unknown as {
@@ -305,13 +317,12 @@ class RedisSub extends QueuedSubscription {
   }
 
   private hand(entries: Entry[], redelivered: boolean): void {
-    const key = this.t.opts.stream;
     for (const e of entries) {
       const id = e.id.toString();
       const topic = e.message.t.toString();
       if (!this.matches(topic)) {
         // not this subscription's: done with it at once
-        void this.client.xAck(key, this.group, id).catch(() => undefined);
+        this.ack(id);
         continue;
       }
       this.inflight++;
@@ -328,7 +339,7 @@ class RedisSub extends QueuedSubscription {
           this.unacked.delete(id);
           this.room?.();
           this.room = undefined;
-          void this.client.xAck(key, this.group, id).catch(() => undefined);
+          this.ack(id);
         },
       };
       this.queue.push(d);

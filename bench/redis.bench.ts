@@ -1,0 +1,132 @@
+/**
+ * The plane over Redis Streams against the raw client doing the same broker work in the same run
+ * (pipelined XADD + XREADGROUP + XACK), and publish→deliver latency at a fixed rate. Needs
+ * redis-server on 127.0.0.1:6379.
+ */
+import { createClient, RESP_TYPES } from 'redis';
+import { Plane } from '../src/mp/index.js';
+import { RedisTransport } from '../src/mp/transports/redis/index.js';
+import { openLoop, quantile } from './kernel.bench.js';
+
+const URL_ = 'redis://127.0.0.1:6379';
+const body = { body: 'x'.repeat(64) };
+
+async function rawThroughput(n: number, key: string): Promise<number> {
+  const pub = createClient({ url: URL_ });
+  const sub = createClient({ url: URL_ });
+  await pub.connect();
+  await sub.connect();
+  await pub.xGroupCreate(key, 'raw', '$', { MKSTREAM: true });
+  const bin = sub.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+  const data = Buffer.alloc(150, 7);
+  let got = 0;
+  const reading = (async () => {
+    while (got < n) {
+      const r = (await bin.xReadGroup(
+        'raw',
+        'c',
+        { key, id: '>' },
+        { COUNT: 256, BLOCK: 1000 },
+      )) as unknown as { messages: { id: Buffer }[] }[] | null;
+      if (r === null) continue;
+      const ids = r[0]!.messages.map((m) => m.id.toString());
+      got += ids.length;
+      void pub.xAck(key, 'raw', ids);
+    }
+  })();
+  const t0 = performance.now();
+  const window: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    window.push(pub.xAdd(key, '*', { t: 'bench.t', d: data }));
+    if (window.length === 512) {
+      await Promise.all(window);
+      window.length = 0;
+    }
+  }
+  await Promise.all(window);
+  await reading;
+  const perSec = n / ((performance.now() - t0) / 1000);
+  await pub.del(key);
+  await pub.quit();
+  await sub.quit();
+  return perSec;
+}
+
+async function planeThroughput(n: number, key: string): Promise<number> {
+  const mk = (): RedisTransport => new RedisTransport({ url: URL_, stream: key, trimEveryMs: 0 });
+  const p = await Plane.open({ transport: mk(), sender: 'pub' });
+  const c = await Plane.open({ transport: mk(), sender: 'sub' });
+  let got = 0;
+  let done!: () => void;
+  const all = new Promise<void>((r) => {
+    done = r;
+  });
+  await c.subscribe('bench.t', () => {
+    if (++got === n) done();
+  });
+  const t0 = performance.now();
+  const window: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    window.push(p.publish('bench.t', { i, ...body }));
+    if (window.length === 512) {
+      await Promise.all(window);
+      window.length = 0;
+    }
+  }
+  await Promise.all(window);
+  await all;
+  const perSec = n / ((performance.now() - t0) / 1000);
+  await p.close();
+  await c.close();
+  const t = mk();
+  await t.deleteStream();
+  await t.close();
+  return perSec;
+}
+
+async function planeLatency(rate: number, ms: number, key: string): Promise<number[]> {
+  const mk = (): RedisTransport =>
+    new RedisTransport({ url: URL_, stream: key, trimEveryMs: 0, blockMs: 1000 });
+  const p = await Plane.open({ transport: mk(), sender: 'pub' });
+  const c = await Plane.open({ transport: mk(), sender: 'sub' });
+  const waiting = new Map<number, () => void>();
+  await c.subscribe('bench.lat', (m) => {
+    waiting.get((m.payload as { i: number }).i)?.();
+  });
+  let i = 0;
+  const send = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const k = i++;
+      waiting.set(k, () => {
+        waiting.delete(k);
+        resolve();
+      });
+      void p.publish('bench.lat', { i: k, ...body });
+    });
+  await openLoop(rate, ms / 2, send);
+  const { lat } = await openLoop(rate, ms, send);
+  await p.close();
+  await c.close();
+  const t = mk();
+  await t.deleteStream();
+  await t.close();
+  return lat;
+}
+
+export async function redisBenches(): Promise<{
+  plane: number;
+  raw: number;
+  p99: number;
+  p50: number;
+}> {
+  const tag = `jit:bench:${process.pid}`;
+  const planes: number[] = [];
+  const raws: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    raws.push(await rawThroughput(30_000, `${tag}:raw${r}`));
+    planes.push(await planeThroughput(30_000, `${tag}:plane${r}`));
+  }
+  const lat = await planeLatency(1000, 3000, `${tag}:lat`);
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
+  return { plane: med(planes), raw: med(raws), p99: quantile(lat, 0.99), p50: quantile(lat, 0.5) };
+}
