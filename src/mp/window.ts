@@ -113,8 +113,9 @@ export interface Gap {
  * Puts one (topic, sender) stream back in `seq` order. The first message seen sets where the
  * stream starts (a subscriber may join late). A message ahead of the next expected one is held;
  * once `bound` are held, or the caller declares a timeout, the missing numbers are reported as a
- * gap and the held messages go out in order. A message behind the stream is stale, except seq 1,
- * which starts the stream again (the sender restarted).
+ * gap and the held messages go out in order. A redelivered message behind the stream is stale
+ * (or late, if it never went out here); a fresh one means the sender restarted, and starts the
+ * stream again.
  */
 export class Reorder<T> {
   private next = 0;
@@ -145,7 +146,7 @@ export class Reorder<T> {
    * Offers message `seq`; returns what may go out now, in order, and any gap, or 'stale'. A
    * redelivered message behind the stream that was never delivered here (from before the first
    * one seen, or from a gap) goes out at once, marked `late`: out of order, but not lost. (Only a
-   * redelivery: a fresh seq 1 behind the stream means its sender restarted.)
+   * redelivery: a fresh message behind the stream means its sender restarted.)
    */
   offer(
     seq: number,
@@ -165,13 +166,14 @@ export class Reorder<T> {
       if (!this.late.add(seq)) return 'stale';
       return { out: [item], late: true };
     }
-    // seq 1 again, after seq 1 went out here: the sender restarted and its stream begins anew (a
-    // replay of an old first message is caught by the duplicate window before it gets here)
-    if (seq === 1 && this.next > 1) {
+    // a fresh message (not a redelivery; the duplicate window has let it through) behind the
+    // stream: its sender restarted and numbers from 1 again, and the first numbers of its new
+    // stream may never have reached this subscription. The stream starts anew here.
+    if (!redelivered && seq < this.next) {
       this.held.clear();
       this.gaps = [];
-      this.next = 1;
-      this.first = 1;
+      this.next = seq;
+      this.first = seq;
     }
     if (seq < this.next || this.held.has(seq)) return 'stale';
     this.held.set(seq, item);
