@@ -62,3 +62,32 @@ export function fmtRate(x: number): string {
   if (x >= 1e3) return `${(x / 1e3).toFixed(1)}k/s`;
   return `${x.toFixed(0)}/s`;
 }
+
+export function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * q))] ?? 0;
+}
+
+/**
+ * Open loop: `send(k)` is started at `rate`/s for `ms` whatever the answers do, and the latency of
+ * each answer recorded. Returns the latencies (ms) and the rate achieved.
+ */
+export async function openLoop(
+  rate: number,
+  ms: number,
+  send: (k: number) => Promise<unknown>,
+): Promise<{ lat: number[]; achievedRate: number }> {
+  const lat: number[] = [];
+  const inflight: Promise<void>[] = [];
+  const t0 = performance.now();
+  const total = Math.floor((rate * ms) / 1000);
+  for (let k = 0; k < total; k++) {
+    const due = t0 + (k * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const sent = performance.now();
+    inflight.push(send(k).then(() => void lat.push(performance.now() - sent)));
+  }
+  await Promise.all(inflight);
+  return { lat, achievedRate: total / ((performance.now() - t0) / 1000) };
+}

@@ -10,6 +10,7 @@ import { Kernel } from '../src/kernel/index.js';
 import { RpcClient } from '../src/rpc/index.js';
 import { Store } from '../src/store/index.js';
 import { socketPath } from '../src/util/home.js';
+import { openLoop, quantile } from './harness.js';
 
 const here = new URL('.', import.meta.url).pathname;
 export const jitdBin = new URL('../src/bin/jitd.js', import.meta.url).pathname;
@@ -20,11 +21,6 @@ export function startChild(args: string[]): Promise<ChildProcess> {
     createInterface({ input: p.stdout! }).once('line', () => resolve(p));
     p.once('exit', (c) => reject(new Error(`child exited ${c}`)));
   });
-}
-
-export function quantile(xs: readonly number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * q))] ?? 0;
 }
 
 export async function stop(p: ChildProcess): Promise<void> {
@@ -78,30 +74,6 @@ class EchoClient {
     this.waiting = [];
     this.socket.destroy();
   }
-}
-
-/**
- * Open loop: `send(k)` is started at `rate`/s for `ms` whatever the answers do, and the latency of
- * each answer recorded. Returns the latencies (ms) and the rate achieved.
- */
-export async function openLoop(
-  rate: number,
-  ms: number,
-  send: (k: number) => Promise<unknown>,
-): Promise<{ lat: number[]; achievedRate: number }> {
-  const lat: number[] = [];
-  const inflight: Promise<void>[] = [];
-  const t0 = performance.now();
-  const total = Math.floor((rate * ms) / 1000);
-  for (let k = 0; k < total; k++) {
-    const due = t0 + (k * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const sent = performance.now();
-    inflight.push(send(k).then(() => void lat.push(performance.now() - sent)));
-  }
-  await Promise.all(inflight);
-  return { lat, achievedRate: total / ((performance.now() - t0) / 1000) };
 }
 
 /**

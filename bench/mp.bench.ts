@@ -17,8 +17,9 @@ import { MemoryBroker, NativeTransport, Plane, signingBytes } from '../src/mp/in
 import { RpcClient } from '../src/rpc/index.js';
 import { Agent } from '../src/sdk/index.js';
 import { socketPath } from '../src/util/home.js';
-import { rate } from './harness.js';
-import { jitdBin, openLoop, quantile, startChild, stop } from './kernel.bench.js';
+import { openLoop, quantile, rate } from './harness.js';
+import { jitdBin, startChild, stop } from './kernel.bench.js';
+import { benchPayload, planeThroughput } from './plane-loops.js';
 
 export interface PlaneFigure {
   readonly name: string;
@@ -46,35 +47,10 @@ async function throughput(signed: boolean, n: number, presigned = false): Promis
     sender: 'sub',
     ...(verifier ? { verifier } : {}),
   });
-  let got = 0;
-  let done!: () => void;
-  const all = new Promise<void>((r) => {
-    done = r;
-  });
-  await c.subscribe('bench.t', () => {
-    if (++got === n) done();
-  });
   const ready = presigned
-    ? Array.from({ length: n }, (_, i) => p.envelope('bench.t', { i, body: 'x'.repeat(64) }).bytes)
+    ? Array.from({ length: n }, (_, i) => p.envelope('bench.t', benchPayload(i)).bytes)
     : undefined;
-  const t0 = performance.now();
-  // keep a window of publishes in flight: the plane's backpressure paces the publisher
-  const window: Promise<unknown>[] = [];
-  for (let i = 0; i < n; i++) {
-    window.push(
-      ready ? p.send('bench.t', ready[i]!) : p.publish('bench.t', { i, body: 'x'.repeat(64) }),
-    );
-    if (window.length === 512) {
-      await Promise.all(window);
-      window.length = 0;
-    }
-  }
-  await Promise.all(window);
-  await all;
-  const perSec = n / ((performance.now() - t0) / 1000);
-  await p.close();
-  await c.close();
-  return perSec;
+  return planeThroughput(p, c, n, ready ? (i) => p.send('bench.t', ready[i]!) : undefined);
 }
 
 /** The in-process plane, unsigned and signed, with their same-run baselines. */
@@ -89,7 +65,7 @@ export async function planeBenches(): Promise<PlaneFigure[]> {
     ts: 1,
     seq: 1,
     topic: 'bench.t',
-    payload: { i: 1, body: 'x'.repeat(64) },
+    payload: benchPayload(1),
   });
   const sig = key.sign(msg);
   const rounds = 3;

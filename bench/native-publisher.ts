@@ -4,18 +4,11 @@
  * Usage: node native-publisher.js SOCKET N
  */
 import { NativeTransport, Plane } from '../src/mp/index.js';
+import { benchPayload, pipelined } from './plane-loops.js';
 
 const [path, count] = process.argv.slice(2) as [string, string];
 const n = Number(count);
 const p = await Plane.open({ transport: new NativeTransport({ path }), sender: 'pub' });
-const window: Promise<unknown>[] = [];
-for (let i = 0; i < n; i++) {
-  window.push(p.publish('bench.native', { i, body: 'x'.repeat(64) }));
-  if (window.length === 1024) {
-    await Promise.all(window);
-    window.length = 0;
-  }
-}
-await Promise.all(window);
+await pipelined(n, 1024, (i) => p.publish('bench.native', benchPayload(i)));
 console.log('done');
 await p.close();

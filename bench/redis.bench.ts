@@ -6,10 +6,10 @@
 import { createClient, RESP_TYPES } from 'redis';
 import { Plane } from '../src/mp/index.js';
 import { RedisTransport } from '../src/mp/transports/redis/index.js';
-import { openLoop, quantile } from './kernel.bench.js';
+import { quantile } from './harness.js';
+import { pipelined, planeLatency, planeThroughput } from './plane-loops.js';
 
 const URL_ = 'redis://127.0.0.1:6379';
-const body = { body: 'x'.repeat(64) };
 
 async function rawThroughput(n: number, key: string): Promise<number> {
   const pub = createClient({ url: URL_ });
@@ -35,15 +35,7 @@ async function rawThroughput(n: number, key: string): Promise<number> {
     }
   })();
   const t0 = performance.now();
-  const window: Promise<unknown>[] = [];
-  for (let i = 0; i < n; i++) {
-    window.push(pub.xAdd(key, '*', { t: 'bench.t', d: data }));
-    if (window.length === 512) {
-      await Promise.all(window);
-      window.length = 0;
-    }
-  }
-  await Promise.all(window);
+  await pipelined(n, 512, () => pub.xAdd(key, '*', { t: 'bench.t', d: data }));
   await reading;
   const perSec = n / ((performance.now() - t0) / 1000);
   await pub.del(key);
@@ -52,61 +44,28 @@ async function rawThroughput(n: number, key: string): Promise<number> {
   return perSec;
 }
 
-async function planeThroughput(n: number, key: string): Promise<number> {
+async function throughputOver(n: number, key: string): Promise<number> {
   const mk = (): RedisTransport => new RedisTransport({ url: URL_, stream: key, trimEveryMs: 0 });
-  const p = await Plane.open({ transport: mk(), sender: 'pub' });
-  const c = await Plane.open({ transport: mk(), sender: 'sub' });
-  let got = 0;
-  let done!: () => void;
-  const all = new Promise<void>((r) => {
-    done = r;
-  });
-  await c.subscribe('bench.t', () => {
-    if (++got === n) done();
-  });
-  const t0 = performance.now();
-  const window: Promise<unknown>[] = [];
-  for (let i = 0; i < n; i++) {
-    window.push(p.publish('bench.t', { i, ...body }));
-    if (window.length === 512) {
-      await Promise.all(window);
-      window.length = 0;
-    }
-  }
-  await Promise.all(window);
-  await all;
-  const perSec = n / ((performance.now() - t0) / 1000);
-  await p.close();
-  await c.close();
+  const perSec = await planeThroughput(
+    await Plane.open({ transport: mk(), sender: 'pub' }),
+    await Plane.open({ transport: mk(), sender: 'sub' }),
+    n,
+  );
   const t = mk();
   await t.deleteStream();
   await t.close();
   return perSec;
 }
 
-async function planeLatency(rate: number, ms: number, key: string): Promise<number[]> {
+async function latencyOver(rate: number, ms: number, key: string): Promise<number[]> {
   const mk = (): RedisTransport =>
     new RedisTransport({ url: URL_, stream: key, trimEveryMs: 0, blockMs: 1000 });
-  const p = await Plane.open({ transport: mk(), sender: 'pub' });
-  const c = await Plane.open({ transport: mk(), sender: 'sub' });
-  const waiting = new Map<number, () => void>();
-  await c.subscribe('bench.lat', (m) => {
-    waiting.get((m.payload as { i: number }).i)?.();
-  });
-  let i = 0;
-  const send = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      const k = i++;
-      waiting.set(k, () => {
-        waiting.delete(k);
-        resolve();
-      });
-      void p.publish('bench.lat', { i: k, ...body });
-    });
-  await openLoop(rate, ms / 2, send);
-  const { lat } = await openLoop(rate, ms, send);
-  await p.close();
-  await c.close();
+  const lat = await planeLatency(
+    await Plane.open({ transport: mk(), sender: 'pub' }),
+    await Plane.open({ transport: mk(), sender: 'sub' }),
+    rate,
+    ms,
+  );
   const t = mk();
   await t.deleteStream();
   await t.close();
@@ -124,9 +83,9 @@ export async function redisBenches(): Promise<{
   const raws: number[] = [];
   for (let r = 0; r < 3; r++) {
     raws.push(await rawThroughput(30_000, `${tag}:raw${r}`));
-    planes.push(await planeThroughput(30_000, `${tag}:plane${r}`));
+    planes.push(await throughputOver(30_000, `${tag}:plane${r}`));
   }
-  const lat = await planeLatency(1000, 3000, `${tag}:lat`);
+  const lat = await latencyOver(1000, 3000, `${tag}:lat`);
   const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
   return { plane: med(planes), raw: med(raws), p99: quantile(lat, 0.99), p50: quantile(lat, 0.5) };
 }

@@ -1,0 +1,86 @@
+/**
+ * The measuring loops the plane benchmarks share (memory, native, NATS, Redis): a pipelined
+ * publisher, publish→deliver throughput between two planes, and publish→deliver latency at a
+ * fixed rate.
+ */
+import type { CborValue } from '../src/codec/index.js';
+import type { Plane } from '../src/mp/index.js';
+import { openLoop } from './harness.js';
+
+/** The payload every plane benchmark publishes (~150-byte envelopes). */
+export const benchPayload = (i: number): CborValue => ({ i, body: 'x'.repeat(64) });
+
+/** Calls `send(i)` for i < n with at most `window` calls unanswered at a time. */
+export async function pipelined(
+  n: number,
+  window: number,
+  send: (i: number) => Promise<unknown>,
+): Promise<void> {
+  const inflight: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    inflight.push(send(i));
+    if (inflight.length === window) {
+      await Promise.all(inflight);
+      inflight.length = 0;
+    }
+  }
+  await Promise.all(inflight);
+}
+
+/**
+ * Messages/s from `pub` to `sub` on one topic: `n` sends (`send`, default a publish of
+ * `benchPayload`) with 512 in flight, until `sub` has had them all. Closes both planes.
+ */
+export async function planeThroughput(
+  pub: Plane,
+  sub: Plane,
+  n: number,
+  send: (i: number) => Promise<unknown> = (i) => pub.publish('bench.t', benchPayload(i)),
+): Promise<number> {
+  let got = 0;
+  let done!: () => void;
+  const all = new Promise<void>((r) => {
+    done = r;
+  });
+  await sub.subscribe('bench.t', () => {
+    if (++got === n) done();
+  });
+  const t0 = performance.now();
+  await pipelined(n, 512, send);
+  await all;
+  const perSec = n / ((performance.now() - t0) / 1000);
+  await pub.close();
+  await sub.close();
+  return perSec;
+}
+
+/**
+ * Publish→deliver latencies (ms) from `pub` to `sub`, open loop at `rate`/s for `ms` after a
+ * warm-up of half that. Closes both planes.
+ */
+export async function planeLatency(
+  pub: Plane,
+  sub: Plane,
+  rate: number,
+  ms: number,
+): Promise<number[]> {
+  const waiting = new Map<number, () => void>();
+  await sub.subscribe('bench.lat', (m) => {
+    waiting.get((m.payload as { i: number }).i)?.();
+  });
+  let i = 0;
+  const send = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const k = i++;
+      waiting.set(k, () => {
+        waiting.delete(k);
+        resolve();
+      });
+      void pub.publish('bench.lat', benchPayload(k));
+    });
+  await openLoop(rate, ms / 2, send);
+  const { lat } = await openLoop(rate, ms, send);
+  await pub.close();
+  await sub.close();
+  return lat;
+}
