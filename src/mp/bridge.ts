@@ -95,7 +95,10 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       };
     }
     remember(`${m.sender}\u0000${m.id}`, statusTopic, answer);
-    notify(statusTopic, answer);
+    // a command is acknowledged only once its answer is out: if jitd is stopping and the answer
+    // cannot go, it stays unacknowledged and the next jitd answers it (the kernel op is
+    // idempotent); the outbox's retry is drawn to `answered` otherwise
+    await plane.publish(statusTopic, answer);
   };
 
   const run = async (kind: Command, sws: string, sender: string, p: M): Promise<CborValue> => {

@@ -35,3 +35,9 @@ export class PlaneUnavailableError extends JitError {
   override readonly name = 'PlaneUnavailableError';
   readonly codeName = 'E_UNAVAILABLE' as const;
 }
+
+/** A subscribe or open option that is out of range (e.g. a negative `maxDeliveries`). */
+export class PlaneOptionError extends JitError {
+  override readonly name = 'PlaneOptionError';
+  readonly codeName = 'E_BAD_PAYLOAD' as const;
+}

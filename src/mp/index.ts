@@ -24,6 +24,7 @@ export {
   ImpersonationError,
   PayloadTooLargeError,
   PlaneClosedError,
+  PlaneOptionError,
   PlaneUnavailableError,
   TopicError,
 } from './errors.js';
@@ -31,6 +32,10 @@ export { MemoryBroker } from './memory.js';
 export { type NativeAddress, NativeTransport } from './native.js';
 export { openTransport, redactUrl } from './open.js';
 export {
+  DEAD_LETTER_PREFIX,
+  DEFAULT_MAX_DELIVERIES,
+  type DeadLetter,
+  deadLetterTopic,
   type Message,
   Plane,
   type PlaneOptions,

@@ -4,6 +4,7 @@ import { PlaneClosedError, TopicError } from './errors.js';
 import { checkPattern, checkTopic, patternMatcher } from './topic.js';
 import type {
   Delivery,
+  PublishOptions,
   SubscribeOptions,
   Transport,
   TransportGap,
@@ -15,6 +16,8 @@ interface Held {
   readonly data: Uint8Array;
   readonly decoded: Envelope | undefined;
   redelivered: boolean;
+  /** Times handed to a member. */
+  deliveries: number;
 }
 
 const DEFAULT_IN_FLIGHT = 256;
@@ -136,6 +139,7 @@ class Member extends QueuedSubscription {
       data: h.data,
       ...(h.decoded !== undefined ? { decoded: h.decoded } : {}),
       redelivered: h.redelivered,
+      deliveries: ++h.deliveries,
       ack: () => {
         if (acked) return;
         acked = true;
@@ -190,7 +194,7 @@ export class MemoryBroker {
     for (const g of this.groups) if (g.matches(topic)) gs.push(g);
     for (let i = 0; i < gs.length; i++) {
       if (gs[i]!.full) return this.publishWaiting(gs, i, { topic, data, decoded }, signal);
-      gs[i]!.push({ topic, data, decoded, redelivered: false });
+      gs[i]!.push({ topic, data, decoded, redelivered: false, deliveries: 0 });
     }
     return undefined;
   }
@@ -198,13 +202,13 @@ export class MemoryBroker {
   private async publishWaiting(
     gs: Group[],
     from: number,
-    m: Omit<Held, 'redelivered'>,
+    m: Omit<Held, 'redelivered' | 'deliveries'>,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     for (let i = from; i < gs.length; i++) {
       const g = gs[i]!;
       while (g.full && this.groups.has(g)) await g.waitForSpace(signal);
-      if (this.groups.has(g)) g.push({ ...m, redelivered: false });
+      if (this.groups.has(g)) g.push({ ...m, redelivered: false, deliveries: 0 });
     }
   }
 
@@ -259,11 +263,7 @@ class MemoryTransport implements Transport {
     if (this.closed) throw new PlaneClosedError('this memory connection is closed');
   }
 
-  publish(
-    topic: string,
-    data: Uint8Array,
-    opts: { signal?: AbortSignal; decoded?: Envelope } = {},
-  ): Promise<void> {
+  publish(topic: string, data: Uint8Array, opts: PublishOptions = {}): Promise<void> {
     if (this.closed)
       return Promise.reject(new PlaneClosedError('this memory connection is closed'));
     checkTopic(topic);

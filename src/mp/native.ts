@@ -180,13 +180,14 @@ class NativeSub extends QueuedSubscription {
   private receive(v: CborValue, generation: number): void {
     const msgs = (v as { msgs?: unknown }).msgs;
     if (!Array.isArray(msgs)) return;
-    for (const m of msgs as [number, string, Uint8Array, boolean][]) {
-      const [n, topic, data, redelivered] = m;
+    for (const m of msgs as [number, string, Uint8Array, boolean, number | null | undefined][]) {
+      const [n, topic, data, redelivered, deliveries] = m;
       let acked = false;
       const d: Delivery = {
         topic,
         data,
         redelivered,
+        ...(typeof deliveries === 'number' ? { deliveries } : {}),
         ack: () => {
           if (acked || this.ended || generation !== this.generation) return;
           acked = true;

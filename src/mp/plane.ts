@@ -12,8 +12,8 @@ import {
   newMessageId,
   seal,
 } from './envelope.js';
-import { PayloadTooLargeError, PlaneClosedError } from './errors.js';
-import { checkTopic, isKernelTopic } from './topic.js';
+import { PayloadTooLargeError, PlaneClosedError, PlaneOptionError } from './errors.js';
+import { checkTopic, isKernelTopic, MAX_TOPIC_LENGTH } from './topic.js';
 import type { Delivery, Transport, TransportSubscription } from './transport.js';
 import { type Gap, RecentPairs, Reorder } from './window.js';
 
@@ -48,8 +48,36 @@ export interface Message {
   /** The message id as hex. */
   readonly id: string;
   readonly redelivered: boolean;
+  /** Times the transport has handed it out, this time included, where it counts (see `Delivery`). */
+  readonly deliveries: number | undefined;
   /** Done with it: it will not be delivered again. Idempotent. */
   ack(): void;
+}
+
+/** What the plane publishes on the dead-letter topic for a message it gave up on. */
+export interface DeadLetter {
+  /** Where the message was published, and by whom. */
+  readonly topic: string;
+  readonly sender: string;
+  /** Its message id as hex. */
+  readonly id: string;
+  /** How many times it had been handed out. */
+  readonly deliveries: number;
+  /** The group it was consumed in. */
+  readonly group: string | null;
+  /** The original envelope, as published: its signature still checks against its sender. */
+  readonly envelope: Uint8Array;
+}
+
+/** The prefix of dead-letter topics: a message on `T` goes to `jit.dead.T`. */
+export const DEAD_LETTER_PREFIX = 'jit.dead';
+/** Deliveries of one message before it goes to the dead-letter topic instead (see subscribe). */
+export const DEFAULT_MAX_DELIVERIES = 10;
+
+/** The dead-letter topic for messages on `topic`: `jit.dead.<topic>`, or `jit.dead` when too long. */
+export function deadLetterTopic(topic: string): string {
+  const t = `${DEAD_LETTER_PREFIX}.${topic}`;
+  return t.length <= MAX_TOPIC_LENGTH ? t : DEAD_LETTER_PREFIX;
 }
 
 export interface PlaneOptions {
@@ -76,6 +104,8 @@ export interface PlaneStats {
   gaps: number;
   /** Messages delivered out of order because they came after the stream had moved past them. */
   late: number;
+  /** Messages sent to a dead-letter topic after too many deliveries. */
+  deadLettered: number;
   rejected: Record<RejectReason, number>;
 }
 
@@ -83,6 +113,25 @@ export interface PlaneSubscribeOptions {
   /** A durable consumer name (see the transport's `group`). */
   readonly group?: string;
   readonly maxInFlight?: number;
+  /**
+   * A message the transport has handed out more than this many times (a consumer kept dying
+   * before acknowledging it) is published to the dead-letter topic and acknowledged instead of
+   * delivered (default 10; 0: never). Only where the transport counts deliveries (see its gaps).
+   */
+  readonly maxDeliveries?: number;
+  /** Where such messages go (default `jit.dead.<topic>`, see `deadLetterTopic`). */
+  readonly deadLetterTopic?: string;
+  /**
+   * Put each (topic, sender) stream in `seq` order (default true). A subscriber that matches
+   * answers to questions (the outbox) needs no order, and then may `filter`.
+   */
+  readonly ordered?: boolean;
+  /**
+   * Looked at before the signature is checked (which is the costly part): what it refuses is
+   * acknowledged and dropped unverified and uncounted. Only with `ordered: false`, because a
+   * stream with holes cannot be put in order.
+   */
+  readonly filter?: (e: Envelope) => boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -104,6 +153,7 @@ export class Plane {
     delivered: 0,
     gaps: 0,
     late: 0,
+    deadLettered: 0,
     rejected: {
       malformed: 0,
       unsigned: 0,
@@ -193,9 +243,21 @@ export class Plane {
    * Sends already-encoded envelope bytes (a retry sends the same bytes again). The transport keeps
    * call order, so publishes on one topic leave in the order they were made.
    */
-  send(topic: string, bytes: Uint8Array, signal?: AbortSignal, decoded?: Envelope): Promise<void> {
+  send(
+    topic: string,
+    bytes: Uint8Array,
+    signal?: AbortSignal,
+    decoded?: Envelope,
+    attempt?: number,
+  ): Promise<void> {
     const opts =
-      signal || decoded ? { ...(signal ? { signal } : {}), ...(decoded ? { decoded } : {}) } : {};
+      signal || decoded || attempt
+        ? {
+            ...(signal ? { signal } : {}),
+            ...(decoded ? { decoded } : {}),
+            ...(attempt ? { attempt } : {}),
+          }
+        : {};
     return this.transport.publish(topic, bytes, opts).then(() => {
       this.stats.published++;
     });
@@ -238,9 +300,10 @@ export class Plane {
         finish();
         resolve(answer);
       });
+      let attempts = 0;
       const attempt = (): void => {
         if (!status.waiting.has(id)) return;
-        this.send(topic, bytes, opts.signal, envelope).catch((e: unknown) =>
+        this.send(topic, bytes, opts.signal, envelope, attempts++).catch((e: unknown) =>
           debug('command %s on %s not sent (will retry): %o', id, topic, e),
         );
         timer = setTimeout(attempt, delay);
@@ -256,10 +319,16 @@ export class Plane {
     let s = this.statusSubs.get(statusTopic);
     if (s === undefined) {
       const waiting = new Map<string, (answer: CborValue) => void>();
-      s = this.subscribe(statusTopic, (m) => {
-        const re = (m.payload as { re?: unknown } | null)?.re;
-        if (typeof re === 'string') waiting.get(re)?.(m.payload);
-      }).then((sub) => ({ sub, waiting }));
+      const re = (payload: CborValue): unknown => (payload as { re?: unknown } | null)?.re;
+      s = this.subscribe(
+        statusTopic,
+        (m) => {
+          const r = re(m.payload);
+          if (typeof r === 'string') waiting.get(r)?.(m.payload);
+        },
+        // answers to other publishers' commands are dropped before their signatures are checked
+        { ordered: false, filter: (e) => waiting.has(re(e.payload) as string) },
+      ).then((sub) => ({ sub, waiting }));
       this.statusSubs.set(statusTopic, s);
       s.catch(() => this.statusSubs.delete(statusTopic));
     }
@@ -268,7 +337,10 @@ export class Plane {
 
   /** Subscribes to `pattern` as an async iterator of verified, ordered messages. */
   subscribe(pattern: string, opts?: PlaneSubscribeOptions): Promise<PlaneSubscription>;
-  /** Subscribes with a callback: each message is acknowledged when the callback's promise settles. */
+  /**
+   * Subscribes with a callback: each message is acknowledged when the callback's promise settles,
+   * except when it fails while the subscription is closing (then the group's next member gets it).
+   */
   subscribe(
     pattern: string,
     handler: (m: Message) => unknown,
@@ -282,15 +354,35 @@ export class Plane {
     if (this.closed) throw new PlaneClosedError('the plane is closed');
     const handler = typeof a === 'function' ? a : undefined;
     const opts = (typeof a === 'function' ? b : a) ?? {};
+    const max = opts.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+    if (!Number.isSafeInteger(max) || max < 0)
+      throw new PlaneOptionError(
+        `maxDeliveries is a whole number ≥ 0 (0: never), not ${String(max)}`,
+        {
+          pattern,
+        },
+      );
+    if (opts.deadLetterTopic !== undefined) checkTopic(opts.deadLetterTopic);
+    if (opts.filter !== undefined && opts.ordered !== false)
+      throw new PlaneOptionError(
+        'a filter leaves holes in (topic, sender) streams, which cannot then be put in order: pass ordered: false with it',
+        { pattern },
+      );
     const t = await this.transport.subscribe(pattern, opts);
-    const s = new PlaneSub(this, t, (x) => this.subs.delete(x));
+    const s = new PlaneSub(this, t, opts, (x) => this.subs.delete(x));
     this.subs.add(s);
     if (handler !== undefined) void s.run(handler);
     return s;
   }
 
-  /** @internal the checks of DESIGN §6 for one delivery: the message, or why it was dropped. */
-  check(d: Delivery): Message | Rejection {
+  /**
+   * @internal the checks of DESIGN §6 for one delivery: the message, or why it was dropped, or
+   * undefined when `screen` (run before the costly signature check) skipped it.
+   */
+  check(
+    d: Delivery,
+    screen?: (e: Envelope) => 'duplicate' | 'skip' | undefined,
+  ): Message | Rejection | undefined {
     let e: Envelope;
     try {
       e = d.decoded ?? decodeEnvelope(d.data);
@@ -306,6 +398,9 @@ export class Plane {
       return { reason: 'wrong-topic', ...who(), detail: `signed for ${e.topic}` };
     if (isKernelTopic(d.topic) && e.sender !== KERNEL_AGENT)
       return { reason: 'not-kernel', ...who() };
+    const s = screen?.(e);
+    if (s === 'skip') return undefined;
+    if (s === 'duplicate') return { reason: 'duplicate', ...who() };
     const v = this.opts.verifier === undefined ? 'unsigned' : checkSignature(e, this.opts.verifier);
     if (v === 'unsigned') {
       if (this.requireSigs) return { reason: 'unsigned', ...who() };
@@ -368,6 +463,15 @@ class Delivered implements Message {
   get redelivered(): boolean {
     return this.d.redelivered;
   }
+  get deliveries(): number | undefined {
+    return this.d.deliveries;
+  }
+  /** The envelope's bytes as delivered. */
+  get data(): Uint8Array {
+    return this.d.data;
+  }
+  /** Past its delivery limit: goes to the dead-letter topic, in its turn, instead of out. */
+  dead = false;
   ack(): void {
     this.d.ack();
   }
@@ -395,6 +499,23 @@ class PlaneSub implements PlaneSubscription {
   private readonly streams = new Map<string, Reorder<Message>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly onClose: (s: PlaneSub) => void;
+  private readonly maxDeliveries: number;
+  private readonly deadTopic: string | undefined;
+  private readonly group: string | null;
+  private readonly ordered: boolean;
+  private readonly filter: ((e: Envelope) => boolean) | undefined;
+  /** The duplicate key of the delivery being checked. */
+  private keyHi = 0;
+  private keyLo = 0;
+  private readonly screen = (e: Envelope): 'duplicate' | 'skip' | undefined => {
+    if (this.filter !== undefined && !this.filter(e)) return 'skip';
+    // the duplicate key: 63 bits of the random id, the first half mixed with the sender; a
+    // duplicate of a message verified and delivered before needs no second verification
+    const id = e.id;
+    this.keyHi = (id[0]! | (id[1]! << 8) | (id[2]! << 16) | (id[3]! << 24)) ^ senderHash(e.sender);
+    this.keyLo = id[4]! | (id[5]! << 8) | (id[6]! << 16) | ((id[7]! & 0x7f) << 24);
+    return this.seen.has(this.keyHi, this.keyLo) ? 'duplicate' : undefined;
+  };
   private out: Message[] = [];
   private outHead = 0;
   private readonly source: AsyncIterator<Delivery>;
@@ -404,10 +525,20 @@ class PlaneSub implements PlaneSubscription {
   private pending: Promise<IteratorResult<Delivery>> | undefined;
   private shut = false;
 
-  constructor(plane: Plane, t: TransportSubscription, onClose: (s: PlaneSub) => void) {
+  constructor(
+    plane: Plane,
+    t: TransportSubscription,
+    opts: PlaneSubscribeOptions,
+    onClose: (s: PlaneSub) => void,
+  ) {
     this.plane = plane;
     this.t = t;
     this.onClose = onClose;
+    this.maxDeliveries = opts.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+    this.deadTopic = opts.deadLetterTopic;
+    this.group = opts.group ?? null;
+    this.ordered = opts.ordered ?? true;
+    this.filter = opts.filter;
     this.seen = new RecentPairs(plane.options.dedupWindow ?? 16384);
     this.source = t[Symbol.asyncIterator]();
   }
@@ -418,19 +549,22 @@ class PlaneSub implements PlaneSubscription {
 
   /** Takes one delivery through the checks, the duplicate window and the reorder buffer. */
   private take(d: Delivery): void {
-    const m = this.plane.check(d);
+    const m = this.plane.check(d, this.screen);
+    if (m === undefined) {
+      d.ack(); // filtered out
+      return;
+    }
     if (!('envelope' in m)) {
       d.ack();
       this.plane.reject(m);
       return;
     }
-    // the duplicate key: 63 bits of the random id, the first half mixed with the sender
-    const id = m.envelope.id;
-    const hi = (id[0]! | (id[1]! << 8) | (id[2]! << 16) | (id[3]! << 24)) ^ senderHash(m.sender);
-    const lo = id[4]! | (id[5]! << 8) | (id[6]! << 16) | ((id[7]! & 0x7f) << 24);
-    if (!this.seen.add(hi, lo)) {
-      d.ack();
-      this.plane.reject({ reason: 'duplicate', topic: m.topic, sender: m.sender, id: m.id });
+    this.seen.add(this.keyHi, this.keyLo);
+    if (this.maxDeliveries > 0 && (m.deliveries ?? 0) > this.maxDeliveries)
+      (m as Delivered).dead = true;
+    if (!this.ordered) {
+      if ((m as Delivered).dead) this.deadLetter(m as Delivered);
+      else this.out.push(m);
       return;
     }
     const key = `${m.topic}\u0000${m.sender}`;
@@ -460,7 +594,9 @@ class PlaneSub implements PlaneSubscription {
     res: { out: Message[]; gap?: { from: number; to: number } },
   ): void {
     if (res.gap !== undefined) this.plane.gap({ topic: m.topic, sender: m.sender, ...res.gap });
-    for (const x of res.out) this.out.push(x);
+    for (const x of res.out)
+      if (x instanceof Delivered && x.dead) this.deadLetter(x);
+      else this.out.push(x);
     const timer = this.timers.get(key);
     if (r.holding === 0) {
       if (timer !== undefined) clearTimeout(timer);
@@ -475,7 +611,34 @@ class PlaneSub implements PlaneSubscription {
     }
   }
 
-  /** The next message, or undefined when the subscription ends. */
+  /**
+   * Publishes a message past its delivery limit on the dead-letter topic, then acknowledges it;
+   * if that publish fails it stays unacknowledged, so it comes back and is tried again.
+   */
+  private deadLetter(m: Delivered): void {
+    this.plane.stats.deadLettered++;
+    const letter: DeadLetter = {
+      topic: m.topic,
+      sender: m.sender,
+      id: m.id,
+      deliveries: m.deliveries ?? 0,
+      group: this.group,
+      envelope: m.data,
+    };
+    const topic = this.deadTopic ?? deadLetterTopic(m.topic);
+    debug(
+      'dead letter: %s from %s on %s after %d deliveries',
+      m.id,
+      m.sender,
+      m.topic,
+      m.deliveries,
+    );
+    this.plane.publish(topic, { ...letter }).then(
+      () => m.ack(),
+      (e: unknown) => debug('dead letter %s not published (it will come back): %o', m.id, e),
+    );
+  }
+
   /** The next message if one is ready now (checking what the transport already holds). */
   private ready(): Message | undefined {
     this.last?.ack();
@@ -549,6 +712,8 @@ class PlaneSub implements PlaneSubscription {
         if (r instanceof Promise) await r;
       } catch (e) {
         debug('a subscriber callback on %s threw: %o', m.topic, e);
+        // closing: leave it unacknowledged, so the group's next member gets it
+        if (this.shut) this.last = undefined;
       }
       // messages already at hand are taken without a promise each; every 1024 in a row, let
       // the event loop breathe

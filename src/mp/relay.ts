@@ -41,7 +41,7 @@ class RelaySub {
       const n = ++this.n;
       this.pending.set(n, d);
       if (this.batch.length === 0) process.nextTick(() => this.flush());
-      this.batch.push([n, d.topic, d.data, d.redelivered]);
+      this.batch.push([n, d.topic, d.data, d.redelivered, d.deliveries ?? null]);
     }
   }
 
@@ -70,7 +70,7 @@ class RelaySub {
  * clients through one in-memory broker, so agents in other processes need nothing installed.
  * Ops: `mp.publish {msgs: [[topic, data]…]}` (answered once the broker took them all, so a slow
  * consumer slows the publisher), `mp.subscribe {pattern, group?, max_in_flight?}` (deliveries
- * then arrive as PUSH `{msgs: [[n, topic, data, redelivered]…]}` on its rid), `mp.ack {sub, ns}`
+ * then arrive as PUSH `{msgs: [[n, topic, data, redelivered, deliveries]…]}` on its rid), `mp.ack {sub, ns}`
  * and `mp.unsubscribe {sub}`. A connection's subscriptions end with it; what they did not
  * acknowledge goes back to their group.
  */

@@ -18,8 +18,27 @@ export interface Delivery {
   readonly decoded?: Envelope;
   /** True when this message was handed out before and not acknowledged. */
   readonly redelivered: boolean;
+  /**
+   * How many times the broker has handed this message out, this time included (1 the first
+   * time), where the broker counts: the plane's dead-letter policy reads it. Undefined where it
+   * does not (MQTT: only a DUP flag), and there the transport declares the "dead-letter" gap.
+   */
+  readonly deliveries?: number;
   /** Done with it: it will not be delivered again. Idempotent. */
   ack(): void;
+}
+
+export interface PublishOptions {
+  readonly signal?: AbortSignal;
+  /** The envelope the bytes encode, when the publisher has it (see `Delivery.decoded`). */
+  readonly decoded?: Envelope;
+  /**
+   * 1 or more when the same envelope is sent again on purpose (the outbox retrying a command
+   * whose answer has not come): a transport that deduplicates by message id (JetStream's
+   * `Nats-Msg-Id`) must let it through, or the retry that would draw the lost answer again is
+   * swallowed for the whole duplicate window. Receivers drop it as a duplicate themselves.
+   */
+  readonly attempt?: number;
 }
 
 export interface SubscribeOptions {
@@ -57,11 +76,7 @@ export interface Transport {
    * (backpressure) rather than buffer without bound; `signal` abandons the wait. Messages
    * published on one connection reach each subscriber in call order.
    */
-  publish(
-    topic: string,
-    data: Uint8Array,
-    opts?: { signal?: AbortSignal; decoded?: Envelope },
-  ): Promise<void>;
+  publish(topic: string, data: Uint8Array, opts?: PublishOptions): Promise<void>;
   subscribe(pattern: string, opts?: SubscribeOptions): Promise<TransportSubscription>;
   /** Closes every subscription and the connection; idempotent. */
   close(): Promise<void>;

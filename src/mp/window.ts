@@ -54,6 +54,18 @@ export class RecentPairs {
     return (Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b) >>> 16) & this.mask;
   }
 
+  /** Whether the key (hi, lo) is in the window. */
+  has(hi: number, lo: number): boolean {
+    hi |= 0;
+    lo |= 0x80000000;
+    let i = this.slot(hi, lo);
+    for (let l = this.los[i]!; l !== 0; l = this.los[i]!) {
+      if (l === lo && this.his[i] === hi) return true;
+      i = (i + 1) & this.mask;
+    }
+    return false;
+  }
+
   /** Adds the key (hi, lo); false when it was already there. */
   add(hi: number, lo: number): boolean {
     hi |= 0;

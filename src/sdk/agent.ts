@@ -71,9 +71,10 @@ export class Agent {
       url === 'memory:' && o.broker !== undefined
         ? o.broker.connect()
         : openTransport(url, o.broker ? { broker: o.broker } : {});
+    // jitd's own relay (a socket path or jit://) is also its RPC address; a broker URL is not
+    const brokerUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('jit://');
     const kernel =
-      o.kernel ??
-      (url === 'memory:' ? undefined : url.startsWith('nats://') ? socketPath(resolveHome()) : url);
+      o.kernel ?? (url === 'memory:' ? undefined : brokerUrl ? socketPath(resolveHome()) : url);
     const rpc =
       kernel === undefined
         ? undefined

@@ -54,3 +54,27 @@ export async function restartBroker(needle: string, port: number): Promise<void>
     await new Promise((r) => setTimeout(r, 50));
   if (!(await listening(port))) throw new Error(`${needle} did not come back on ${port}`);
 }
+
+/**
+ * Restarts the local Redis the way `scripts/services.sh` starts it: Redis rewrites its process
+ * title, so its command line cannot be read back. SHUTDOWN NOSAVE, wait for the port to close,
+ * start it again, wait for the port to open. Without persistence it comes back empty.
+ */
+export async function restartRedis(port = 6379): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => s.write('*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n'));
+    s.once('close', () => resolve());
+    s.once('error', () => resolve());
+  });
+  for (let i = 0; i < 200 && (await listening(port)); i++)
+    await new Promise((r) => setTimeout(r, 50));
+  const args = ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port)];
+  const child = spawn('redis-server', [...args, '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  await new Promise((r) => child.once('exit', r));
+  for (let i = 0; i < 200 && !(await listening(port)); i++)
+    await new Promise((r) => setTimeout(r, 50));
+  if (!(await listening(port))) throw new Error(`redis-server did not come back on ${port}`);
+}

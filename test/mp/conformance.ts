@@ -4,9 +4,20 @@
  * `gaps`; each such test is skipped with its reason printed.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { KeyPair, keySigner, staticVerifier } from '../../src/identity/index.js';
-import { type Message, Plane, type PlaneSubscription, type Transport } from '../../src/mp/index.js';
+import {
+  type DeadLetter,
+  deadLetterTopic,
+  decodeEnvelope,
+  type Message,
+  Plane,
+  type PlaneSubscription,
+  type Transport,
+} from '../../src/mp/index.js';
 
 export interface TransportFactory {
   readonly name: string;
@@ -14,6 +25,11 @@ export interface TransportFactory {
   connect(): Promise<Transport>;
   /** Features this transport does not provide, with the reason. */
   readonly gaps?: readonly { feature: string; reason: string }[];
+  /**
+   * The plane URL another process would use to reach the same broker (`openTransport`), for the
+   * test that SIGKILLs a consumer process; undefined for an in-process broker.
+   */
+  url?(): Promise<string>;
   /** Restarts the broker (or the relay) in place; required unless "survives-restart" is a gap. */
   restart?(): Promise<void>;
   close?(): Promise<void>;
@@ -152,14 +168,89 @@ export function transportConformance(f: TransportFactory): void {
       await sub2.close();
     });
 
+    it('redelivers what a consumer process held when it was killed (SIGKILL) before acknowledging', {
+      skip: f.url === undefined ? `${f.name}: an in-process broker dies with its process` : false,
+    }, async () => {
+      const topic = freshTopic('kill');
+      const group = `g-${topic.replaceAll('.', '-')}`;
+      const child = spawn(
+        process.execPath,
+        [
+          fileURLToPath(new URL('../helpers/consumer-child.js', import.meta.url)),
+          await f.url!(),
+          topic,
+          group,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const exited = new Promise((r) => child.once('exit', r));
+      try {
+        const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+        assert.equal((await lines.next()).value, 'ready');
+        const p = await plane('p0');
+        for (let i = 0; i < 3; i++) await p.publish(topic, { i });
+        assert.equal((await lines.next()).value, 'got {"i":0}');
+      } finally {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      const c = await plane('consumer');
+      const got = await take(await c.subscribe(topic, { group }), 3, 20_000);
+      assert.deepEqual(
+        got.map((m) => (m.payload as { i: number }).i),
+        [0, 1, 2],
+      );
+      assert.equal(got[0]!.redelivered, true, 'the killed consumer had it');
+    });
+
+    it('sends a message whose consumers keep dying to the dead-letter topic after maxDeliveries', {
+      skip: gap('dead-letter'),
+    }, async () => {
+      const topic = freshTopic('dl');
+      const group = `g-${topic.replaceAll('.', '-')}`;
+      const watcher = await plane('other');
+      const dead = await watcher.subscribe(deadLetterTopic(topic));
+      const p = await plane('p0');
+      for (let i = 1; i <= 2; i++) {
+        const c = await plane('consumer');
+        const sub = await c.subscribe(topic, { group, maxDeliveries: 2 });
+        if (i === 1) await p.publish(topic, { poison: true });
+        const m = (await sub[Symbol.asyncIterator]().next()).value as Message;
+        assert.deepEqual(m.payload, { poison: true });
+        assert.equal(m.deliveries, i, 'the transport counts deliveries');
+        await c.transport.close(); // dies before acknowledging
+      }
+      // the third delivery is past the limit: dead-lettered, and the group moves on
+      const c = await plane('consumer');
+      const got: unknown[] = [];
+      const sub = await c.subscribe(topic, (m) => got.push(m.payload), { group, maxDeliveries: 2 });
+      await p.publish(topic, { next: true });
+      // (a broker may hand out the new message before it redelivers the old one)
+      const [d] = await take(dead, 1);
+      for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(got, [{ next: true }], 'the poison message is never handed to the consumer');
+      assert.equal(c.stats.deadLettered, 1);
+      const letter = d!.payload as unknown as DeadLetter;
+      assert.equal(d!.sender, 'consumer', 'signed by the plane that gave up on it');
+      assert.equal(letter.topic, topic);
+      assert.equal(letter.sender, 'p0');
+      assert.equal(letter.deliveries, 3);
+      assert.equal(letter.group, group);
+      assert.deepEqual(decodeEnvelope(letter.envelope).payload, { poison: true });
+      await sub.close();
+      await dead.close();
+    });
+
     it('suppresses duplicates by (sender, id)', async () => {
       const topic = freshTopic('dup');
       const p = await plane('p0');
       const c = await plane('consumer');
       const sub = await c.subscribe(topic);
-      const { bytes } = p.envelope(topic, { once: true });
-      await p.send(topic, bytes);
-      await p.send(topic, bytes);
+      const { bytes, envelope } = p.envelope(topic, { once: true });
+      await p.send(topic, bytes, undefined, envelope);
+      // the outbox's deliberate re-send must reach the subscriber, even through a broker that
+      // deduplicates by message id (there it would be swallowed for the whole window)
+      await p.send(topic, bytes, undefined, envelope, 1);
       await p.publish(topic, { after: true });
       const got = await take(sub, 2);
       assert.deepEqual(

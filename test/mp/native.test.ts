@@ -14,6 +14,7 @@ const daemon = (): Promise<Jitd> => {
 transportConformance({
   name: 'native',
   connect: async () => new NativeTransport({ path: socketPath((await daemon()).home) }),
+  url: async () => socketPath((await daemon()).home),
   gaps: new NativeTransport({ path: '' }).gaps,
   close: async () => {
     await (await jitd)?.stop();

@@ -10,12 +10,12 @@ import { startJitd } from '../../src/daemon/jitd.js';
 import { KeyPair } from '../../src/identity/index.js';
 import { type Message, openTransport, PlaneUnavailableError, Topics } from '../../src/mp/index.js';
 import { NatsTransport } from '../../src/mp/transports/nats/index.js';
-import { RpcClient } from '../../src/rpc/index.js';
 import { Agent } from '../../src/sdk/index.js';
 import { socketPath } from '../../src/util/home.js';
 import { registerAgents } from '../helpers/agents.js';
 import { brokerSkip, restartBroker } from '../helpers/brokers.js';
 import { capture } from '../helpers/io.js';
+import { patchStorm } from '../helpers/patch-storm.js';
 import { iterations } from '../helpers/seed.js';
 import { tmpDirs } from '../helpers/tmp.js';
 import { transportConformance } from './conformance.js';
@@ -34,6 +34,7 @@ if (skip !== false) {
   transportConformance({
     name: 'nats',
     connect: async () => make(),
+    url: async () => `${url}?stream=${stream}&prefix=jittest${process.pid}&ack_wait_ms=2000`,
     gaps: make().gaps,
     restart: () => restartBroker('nats-server', 4222),
     close: async () => {
@@ -112,56 +113,20 @@ describe('NATS restarted under the plane', { skip }, () => {
   });
 
   it('8 agents x N patches over NATS with a broker restart in the middle: each applied exactly once', async () => {
-    const perAgent = iterations(1000, 1000);
-    const jitd = await startJitd({ home: await tmp(), plane: faultUrl });
-    try {
-      const names = Array.from({ length: 8 }, (_, i) => `agent${i}`);
-      const keys = names.map(() => KeyPair.generate());
-      await registerAgents(
-        jitd.home,
-        names.map((n, i) => [n, keys[i]!] as const),
-      );
-      const agents = await Promise.all(
-        names.map((agent, i) =>
-          Agent.connect({ agent, key: keys[i]!, plane: faultUrl, kernel: socketPath(jitd.home) }),
-        ),
-      );
-      const sws = await agents[0]!.openSws({ delegates: names.slice(1) });
-      const target = 8 * perAgent;
-      let done = 0;
-      const restart = (async () => {
-        while (done < target / 3) await new Promise((r) => setTimeout(r, 5));
-        await restartBroker('nats-server', 4222);
-      })();
-      await Promise.all(
-        agents.map(async (a, i) => {
-          let next = 0;
-          const lane = async (): Promise<void> => {
-            while (next < perAgent) {
-              const k = next++;
-              await a.patch(sws, [
-                {
-                  op: 'put',
-                  path: `a${i}/f${k}`,
-                  content: new TextEncoder().encode(`${i}:${k}\n`),
-                },
-              ]);
-              done++;
-            }
-          };
-          await Promise.all([lane(), lane(), lane(), lane()]);
-        }),
-      );
-      await restart;
-      const c = await RpcClient.connect({ path: socketPath(jitd.home) });
-      const status = (await c.call('shadow.status', { id: sws })) as { patches: number };
-      assert.equal(status.patches, target, 'every patch exactly once');
-      const { files } = (await c.call('shadow.files', { id: sws })) as { files: object };
-      assert.equal(Object.keys(files).length, target);
-      await c.close();
-      for (const a of agents) await a.close();
-    } finally {
-      await jitd.stop();
-    }
+    await patchStorm({
+      home: await tmp(),
+      plane: faultUrl,
+      perAgent: iterations(1000, 1000),
+      fault: () => restartBroker('nats-server', 4222),
+    });
+  });
+
+  it('8 agents x N patches over NATS with jitd restarted in the middle: each applied exactly once', async () => {
+    await patchStorm({
+      home: await tmp(),
+      plane: faultUrl,
+      perAgent: iterations(300, 1000),
+      fault: ({ restartJitd }) => restartJitd(),
+    });
   });
 });

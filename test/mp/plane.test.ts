@@ -112,6 +112,63 @@ describe('plane: what is dropped, counted and reported', () => {
   });
 });
 
+describe('plane: dead letters', () => {
+  it('dead-letters in stream order: the stream goes on with no gap, and 0 means never', async () => {
+    const broker = new MemoryBroker();
+    const a = await Plane.open({ transport: broker.connect(), sender: 'alice' });
+    const watcher = await Plane.open({ transport: broker.connect(), sender: 'w' });
+    const letters: Message[] = [];
+    await watcher.subscribe('jit.dead.>', (m) => void letters.push(m));
+    const first = await Plane.open({ transport: broker.connect(), sender: 'c' });
+    const it1 = (await first.subscribe('t', { group: 'g', maxInFlight: 1 }))[
+      Symbol.asyncIterator
+    ]();
+    for (const i of [1, 2, 3]) await a.publish('t', { i });
+    assert.deepEqual(((await it1.next()).value as Message).payload, { i: 1 });
+    await first.transport.close(); // i=1 handed out once, not acknowledged
+
+    // a limit of 0 never dead-letters: i=1 comes a second time
+    const never = await Plane.open({ transport: broker.connect(), sender: 'c' });
+    const it2 = (await never.subscribe('t', { group: 'g', maxInFlight: 1, maxDeliveries: 0 }))[
+      Symbol.asyncIterator
+    ]();
+    const again = (await it2.next()).value as Message;
+    assert.deepEqual([again.payload, again.deliveries], [{ i: 1 }, 2]);
+    await never.transport.close();
+
+    const c = await Plane.open({ transport: broker.connect(), sender: 'c', gapTimeoutMs: 50 });
+    const gaps: Gap[] = [];
+    c.onGap((g) => gaps.push(g));
+    const got: unknown[] = [];
+    await c.subscribe('t', (m) => void got.push(m.payload), { group: 'g', maxDeliveries: 2 });
+    while (got.length < 2 || letters.length < 1) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(got, [{ i: 2 }, { i: 3 }]);
+    assert.deepEqual(
+      letters.map((m) => [m.topic, (m.payload as { deliveries: number }).deliveries]),
+      [['jit.dead.t', 3]],
+    );
+    assert.equal(c.stats.deadLettered, 1);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(gaps, [], 'a dead letter is not a gap');
+    await Promise.all([a, watcher, c].map((p) => p.close()));
+  });
+
+  it('refuses a bad maxDeliveries or dead-letter topic with a typed error, subscribing nothing', async () => {
+    const broker = new MemoryBroker();
+    const c = await Plane.open({ transport: broker.connect(), sender: 'c' });
+    await assert.rejects(c.subscribe('t', { maxDeliveries: -1 }), { name: 'PlaneOptionError' });
+    await assert.rejects(c.subscribe('t', { maxDeliveries: 1.5 }), { name: 'PlaneOptionError' });
+    await assert.rejects(c.subscribe('t', { deadLetterTopic: 'a.*' }), { name: 'TopicError' });
+    const a = await Plane.open({ transport: broker.connect(), sender: 'a' });
+    await a.publish('t', { nobody: 'listens' }); // a subscription would have held it: none did
+    const sub = await c.subscribe('t');
+    await a.publish('t', { now: true });
+    const m = (await sub[Symbol.asyncIterator]().next()).value as Message;
+    assert.deepEqual(m.payload, { now: true });
+    await Promise.all([a.close(), c.close()]);
+  });
+});
+
 describe('reorder buffer', () => {
   it('releases in order, reports a gap when the bound is passed, and calls the past stale', () => {
     const r = new Reorder<number>(2);

@@ -1,3 +1,7 @@
+/**
+ * Everything that uses the local Redis, in one file: some tests restart it, which would break a
+ * Redis test running alongside in another file.
+ */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { startJitd } from '../../src/daemon/jitd.js';
@@ -6,7 +10,9 @@ import { RedisTransport } from '../../src/mp/transports/redis/index.js';
 import { Agent } from '../../src/sdk/index.js';
 import { socketPath } from '../../src/util/home.js';
 import { registerAgents } from '../helpers/agents.js';
-import { brokerSkip } from '../helpers/brokers.js';
+import { brokerSkip, restartRedis } from '../helpers/brokers.js';
+import { patchStorm } from '../helpers/patch-storm.js';
+import { iterations } from '../helpers/seed.js';
 import { tmpDirs } from '../helpers/tmp.js';
 import { transportConformance } from './conformance.js';
 
@@ -22,6 +28,7 @@ if (skip !== false) {
   transportConformance({
     name: 'redis',
     connect: async () => make(),
+    url: async () => `redis://127.0.0.1:6379?stream=${encodeURIComponent(stream)}&ack_wait_ms=2000`,
     gaps: make().gaps,
     close: async () => {
       const t = make();
@@ -88,5 +95,33 @@ describe('jitd with --plane redis://', { skip }, () => {
     } finally {
       await jitd.stop();
     }
+  });
+});
+
+describe('Redis restarted under the plane', { skip }, () => {
+  const key = `jit:test:fault:${process.pid}`;
+  const url = `redis://127.0.0.1:6379?stream=${encodeURIComponent(key)}&ack_wait_ms=2000`;
+  after(async () => {
+    const t = new RedisTransport({ url: 'redis://127.0.0.1:6379', stream: key });
+    await t.deleteStream();
+    await t.close();
+  });
+
+  it('8 agents x N patches over Redis with the server restarted (empty: no persistence) in the middle: each applied exactly once', async () => {
+    await patchStorm({
+      home: await tmp(),
+      plane: url,
+      perAgent: iterations(1000, 1000),
+      fault: () => restartRedis(6379),
+    });
+  });
+
+  it('8 agents x N patches over Redis with jitd restarted in the middle: each applied exactly once', async () => {
+    await patchStorm({
+      home: await tmp(),
+      plane: url,
+      perAgent: iterations(300, 1000),
+      fault: ({ restartJitd }) => restartJitd(),
+    });
   });
 });

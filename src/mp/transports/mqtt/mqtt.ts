@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
 import { connect, connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { QueuedSubscription } from '../../delivery-queue.js';
-import type { Envelope } from '../../envelope.js';
 import { PlaneClosedError } from '../../errors.js';
 import { checkPattern, checkTopic } from '../../topic.js';
 import type {
+  PublishOptions,
   SubscribeOptions,
   Transport,
   TransportGap,
@@ -64,6 +64,11 @@ export class MqttTransport implements Transport {
       reason:
         'the broker queues at most max_queued_messages per subscriber (Mosquitto: 1000 by default) and drops the rest; set max_queued_messages 0 in mosquitto.conf for a plane, at the cost of broker memory',
     },
+    {
+      feature: 'dead-letter',
+      reason:
+        'MQTT does not count deliveries: a message sent again after a consumer died carries only the DUP flag, so the plane cannot tell the second delivery from the tenth',
+    },
   ];
   private readonly url: string;
   private readonly prefix: string;
@@ -98,11 +103,7 @@ export class MqttTransport implements Transport {
     return this.starting;
   }
 
-  async publish(
-    topic: string,
-    data: Uint8Array,
-    opts: { signal?: AbortSignal; decoded?: Envelope } = {},
-  ): Promise<void> {
+  async publish(topic: string, data: Uint8Array, opts: PublishOptions = {}): Promise<void> {
     if (this.closed) throw new PlaneClosedError('this MQTT connection is closed');
     checkTopic(topic);
     opts.signal?.throwIfAborted();

@@ -15,10 +15,11 @@ import {
 } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { QueuedSubscription } from '../../delivery-queue.js';
-import { type Envelope, messageIdHex } from '../../envelope.js';
+import { messageIdHex } from '../../envelope.js';
 import { PlaneClosedError } from '../../errors.js';
 import { checkPattern, checkTopic } from '../../topic.js';
 import type {
+  PublishOptions,
   SubscribeOptions,
   Transport,
   TransportGap,
@@ -119,18 +120,16 @@ export class NatsTransport implements Transport {
     return this.starting;
   }
 
-  async publish(
-    topic: string,
-    data: Uint8Array,
-    opts: { signal?: AbortSignal; decoded?: Envelope } = {},
-  ): Promise<void> {
+  async publish(topic: string, data: Uint8Array, opts: PublishOptions = {}): Promise<void> {
     if (this.closed) throw new PlaneClosedError('this NATS connection is closed');
     checkTopic(topic);
     opts.signal?.throwIfAborted();
     await this.start();
     const subject = `${this.opts.prefix}.${topic}`;
-    // the envelope id as Nats-Msg-Id: a retried publish inside the duplicate window is stored once
-    const id = opts.decoded !== undefined ? messageIdHex(opts.decoded) : undefined;
+    // the envelope id as Nats-Msg-Id: a publish repeated inside the duplicate window is stored
+    // once; a deliberate re-send (the outbox) is another attempt, so it gets through
+    const hex = opts.decoded !== undefined ? messageIdHex(opts.decoded) : undefined;
+    const id = hex !== undefined && opts.attempt ? `${hex}.r${opts.attempt}` : hex;
     const room = this.nc!.info!.max_payload - CHUNK_HEADROOM;
     if (data.length <= room) {
       await this.js!.publish(subject, data, id !== undefined ? { msgID: id } : {});
@@ -261,6 +260,7 @@ class NatsSub extends QueuedSubscription {
       topic: m.subject.slice(this.cut),
       data: m.data,
       redelivered: m.redelivered,
+      deliveries: m.info.deliveryCount,
       ack: () => {
         if (acked) return;
         acked = true;
@@ -310,6 +310,7 @@ class NatsSub extends QueuedSubscription {
       topic: m.subject.slice(this.cut),
       data,
       redelivered: parts.some((p) => p.redelivered),
+      deliveries: Math.max(...parts.map((p) => p.info.deliveryCount)),
       ack: () => {
         if (acked) return;
         acked = true;

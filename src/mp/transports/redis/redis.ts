@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
 import { createClient, RESP_TYPES } from 'redis';
 import { QueuedSubscription } from '../../delivery-queue.js';
-import type { Envelope } from '../../envelope.js';
 import { PlaneClosedError } from '../../errors.js';
 import { checkPattern, checkTopic, patternMatcher } from '../../topic.js';
 import type {
   Delivery,
+  PublishOptions,
   SubscribeOptions,
   Transport,
   TransportGap,
@@ -132,11 +132,7 @@ export class RedisTransport implements Transport {
     return c.xTrim(key, 'MINID', keep);
   }
 
-  async publish(
-    topic: string,
-    data: Uint8Array,
-    opts: { signal?: AbortSignal; decoded?: Envelope } = {},
-  ): Promise<void> {
+  async publish(topic: string, data: Uint8Array, opts: PublishOptions = {}): Promise<void> {
     if (this.closed) throw new PlaneClosedError('this Redis connection is closed');
     checkTopic(topic);
     opts.signal?.throwIfAborted();
@@ -212,8 +208,9 @@ class RedisSub extends QueuedSubscription {
   private room: (() => void) | undefined;
   private lastClaim = 0;
   private lastCheck = 0;
-  /** A quiet member still holds entries: claim them before reading anything new. */
+  /** Another member holds entries that come first: claim them before reading anything new. */
   private handover = false;
+  private readonly joined = Date.now();
 
   constructor(
     t: RedisTransport,
@@ -237,10 +234,33 @@ class RedisSub extends QueuedSubscription {
     this.onClose = onClose;
   }
 
+  /**
+   * Reads until closed. A failed read (the server went away, or came back empty: NOGROUP) is
+   * retried with backoff; a group that no longer exists is created again from the start of
+   * what the stream holds, so nothing published after the restart is missed.
+   */
   run(): void {
-    void this.loop().catch((e: unknown) => {
-      if (!this.ended) debug('read loop on %s ended: %o', this.group, e);
-    });
+    void (async () => {
+      let backoff = 50;
+      while (!this.ended) {
+        try {
+          await this.loop();
+        } catch (e) {
+          if (this.ended) break;
+          const msg = String((e as Error).message);
+          debug('read on %s failed (retrying in %d ms): %s', this.group, backoff, msg);
+          await new Promise((r) => setTimeout(r, backoff));
+          backoff = Math.min(backoff * 2, 1000);
+          if (msg.includes('NOGROUP'))
+            await this.client
+              .xGroupCreate(this.t.opts.stream, this.group, '0', { MKSTREAM: true })
+              .then(() => {
+                backoff = 50;
+              })
+              .catch((x: unknown) => debug('recreating group %s: %o', this.group, x));
+        }
+      }
+    })();
   }
 
   private async loop(): Promise<void> {
@@ -257,11 +277,11 @@ class RedisSub extends QueuedSubscription {
       const now = Date.now();
       // while a member that went quiet still holds unacknowledged entries, take nothing new:
       // those come first once claimable, so the order of the stream is kept across the handover
-      const waitForClaims =
-        now - this.lastCheck >= this.t.opts.blockMs && (await this.othersStalled());
-      if (waitForClaims) this.lastCheck = 0;
-      else if (now - this.lastCheck >= this.t.opts.blockMs) this.lastCheck = now;
-      if (waitForClaims || now - this.lastClaim >= this.t.opts.ackWaitMs / 2) {
+      if (this.handover || now - this.lastCheck >= this.t.opts.blockMs) {
+        this.lastCheck = now;
+        this.handover = await this.othersHold(now);
+      }
+      if (this.handover || now - this.lastClaim >= this.t.opts.ackWaitMs / 2) {
         // what members that went away left unacknowledged, once idle long enough
         this.lastClaim = now;
         const claimed = (await bin.xAutoClaim(
@@ -274,7 +294,7 @@ class RedisSub extends QueuedSubscription {
         )) as unknown as { messages: (Entry | null)[] };
         const got = claimed.messages.filter((m): m is Entry => m !== null);
         if (got.length > 0) {
-          this.hand(got, true);
+          this.hand(got, await this.deliveryCounts(got));
           continue;
         }
         if (this.handover) {
@@ -289,8 +309,30 @@ class RedisSub extends QueuedSubscription {
         { COUNT: want, BLOCK: this.t.opts.blockMs },
       )) as unknown as { messages: Entry[] }[] | null;
       if (r === null || this.ended) continue;
-      for (const s of r) this.hand(s.messages, false);
+      for (const s of r) this.hand(s.messages, undefined);
     }
+  }
+
+  /** The delivery counters of entries this member just claimed (XPENDING over their range). */
+  private async deliveryCounts(got: Entry[]): Promise<Map<string, number>> {
+    const ids = got.map((e) => e.id.toString());
+    const counts = new Map<string, number>();
+    try {
+      const rows = await this.client.xPendingRange(
+        this.t.opts.stream,
+        this.group,
+        ids[0]!,
+        ids.at(-1)!,
+        ids.length,
+        { consumer: this.consumer },
+      );
+      for (const r of rows) counts.set(r.id, r.deliveriesCounter);
+    } catch (e) {
+      debug('delivery counts on %s: %o', this.group, e);
+    }
+    // what XPENDING did not answer for was claimed, so delivered at least twice
+    for (const id of ids) if (!counts.has(id)) counts.set(id, 2);
+    return counts;
   }
 
   /** Acknowledges `id`, with every other ack of this tick in one XACK. */
@@ -304,19 +346,33 @@ class RedisSub extends QueuedSubscription {
     this.acks.push(id);
   }
 
-  /** Does another member hold unacknowledged entries while it has not read for a while? */
-  private async othersStalled(): Promise<boolean> {
-    const cs = (await this.client.xInfoConsumers(this.t.opts.stream, this.group)) as unknown as {
+  /**
+   * Must this member wait for entries another one holds? Yes while another member holds
+   * unacknowledged entries and has not read for 3 read timeouts (a live member reads at least
+   * once per timeout, so it went away), and, for a member that joined less than that long ago,
+   * while another holds any (it cannot tell yet whether that one is alive: one killed a moment
+   * ago looks live). Members long gone with nothing pending are removed from the group.
+   */
+  private async othersHold(now: number): Promise<boolean> {
+    const { stream, blockMs, ackWaitMs } = this.t.opts;
+    const cs = (await this.client.xInfoConsumers(stream, this.group)) as unknown as {
       name: string;
       pending: number;
       idle: number;
     }[];
-    return cs.some(
-      (c) => c.name !== this.consumer && c.pending > 0 && c.idle >= 3 * this.t.opts.blockMs,
-    );
+    const young = now - this.joined < 3 * blockMs;
+    let hold = false;
+    for (const c of cs) {
+      if (c.name === this.consumer) continue;
+      if (c.pending > 0 && (young || c.idle >= 3 * blockMs)) hold = true;
+      if (c.pending === 0 && c.idle > 10 * Math.max(ackWaitMs, blockMs))
+        await this.client.xGroupDelConsumer(stream, this.group, c.name).catch(() => undefined);
+    }
+    return hold;
   }
 
-  private hand(entries: Entry[], redelivered: boolean): void {
+  /** Queues entries read (`claimed` undefined) or claimed (with their delivery counters). */
+  private hand(entries: Entry[], claimed: Map<string, number> | undefined): void {
     for (const e of entries) {
       const id = e.id.toString();
       const topic = e.message.t.toString();
@@ -331,7 +387,8 @@ class RedisSub extends QueuedSubscription {
       const d: Delivery = {
         topic,
         data: new Uint8Array(e.message.d.buffer, e.message.d.byteOffset, e.message.d.byteLength),
-        redelivered,
+        redelivered: claimed !== undefined,
+        deliveries: claimed?.get(id) ?? 1,
         ack: () => {
           if (acked || this.ended) return;
           acked = true;
