@@ -1,5 +1,5 @@
 /**
- * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane|native|plane-patch|nats|redis]`: each figure printed next to a baseline measured in the
+ * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane|native|plane-patch|nats|redis|mqtt]`: each figure printed next to a baseline measured in the
  * same run, as a ratio. BOOT_NODES sets the size of the boot benchmark's store (default 1,000,000).
  */
 import { bootBenches } from './boot.bench.js';
@@ -7,6 +7,7 @@ import { codecBenches } from './codec.bench.js';
 import { fmtRate } from './harness.js';
 import { collapseBench, patchBench, roundTripBench } from './kernel.bench.js';
 import { nativeBench, planeBenches, planePatchBench } from './mp.bench.js';
+import { mqttBenches } from './mqtt.bench.js';
 import { natsBenches } from './nats.bench.js';
 import { nodeIdBenches } from './nodeid.bench.js';
 import { redisBenches } from './redis.bench.js';
@@ -161,6 +162,15 @@ if (want('redis')) {
   const r = await redisBenches();
   console.log(
     `unsigned, publish -> deliver with acks: ${fmtRate(r.plane)} vs the raw client (pipelined XADD + XREADGROUP + XACK) ${fmtRate(r.raw)} = ${(r.plane / r.raw).toFixed(2)}x`,
+  );
+  console.log(`publish -> deliver at 1k/s: p99 ${r.p99.toFixed(2)} ms (p50 ${r.p50.toFixed(2)})`);
+}
+
+if (want('mqtt')) {
+  console.log('\n## the plane over MQTT (goals: >= 0.7x the raw client; p99 <= 5 ms at 1k/s)');
+  const r = await mqttBenches();
+  console.log(
+    `unsigned, publish -> deliver with acks: ${fmtRate(r.plane)} vs the raw client (QoS 1, ${16} awaiting PUBACK, QoS 1 subscriber) ${fmtRate(r.raw)} = ${(r.plane / r.raw).toFixed(2)}x`,
   );
   console.log(`publish -> deliver at 1k/s: p99 ${r.p99.toFixed(2)} ms (p50 ${r.p50.toFixed(2)})`);
 }

@@ -17,6 +17,7 @@ import {
   redactUrl,
   relayOps,
   startBridge,
+  type TransportHealth,
 } from '../mp/index.js';
 import { agentOps, kernelOps, RpcServer } from '../rpc/index.js';
 import { JIT_VERSION, socketPath } from '../util/home.js';
@@ -94,9 +95,9 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
     throw e;
   }
   const { kernelKey, trust } = identity;
-  const handlers = kernelOps(kernel, () => ({
+  const handlers = kernelOps(kernel, async () => ({
     ...(info(kernel, opts.home, kernelKey) as Record<string, CborValue>),
-    plane: planeInfo,
+    plane: { ...planeInfo, ...(await planeHealth(plane)) },
   }));
   for (const [op, h] of agentOps(trust)) handlers.set(op, h);
   // the native Message Plane transport: jitd relays between its clients
@@ -111,7 +112,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   let bridge: Bridge;
   try {
     const transport = opts.plane === undefined ? broker.connect() : openTransport(opts.plane);
-    planeInfo.transport = transport.name;
+    if (opts.plane !== undefined) planeInfo.transport = transport.name;
     plane = await Plane.open({
       transport,
       sender: KERNEL_AGENT,
@@ -188,4 +189,24 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
     await kernel.close();
     throw e;
   }
+}
+
+/** How the kernel's plane stands, for `jit.info`: the transport's own answer (bounded to 1 s) and the bridge's counts. */
+async function planeHealth(plane: Plane): Promise<Record<string, CborValue>> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<TransportHealth>((resolve) => {
+    timer = setTimeout(() => resolve({ connected: false, detail: 'no answer within 1 s' }), 1000);
+  });
+  const h = await Promise.race([plane.transport.health(), late]);
+  clearTimeout(timer);
+  const s = plane.stats;
+  return {
+    connected: h.connected,
+    health: h.detail,
+    published: s.published,
+    delivered: s.delivered,
+    rejected: Object.values(s.rejected).reduce((a, b) => a + b, 0),
+    dead_lettered: s.deadLettered,
+    gaps: s.gaps,
+  };
 }

@@ -7,6 +7,9 @@ import { Topics } from './topic.js';
 
 const debug = debuglog('jit:bridge');
 
+/** How long `close` waits for commands in hand and their answers. */
+const DRAIN_MS = 2000;
+
 /** The durable consumer name the bridge subscribes with. */
 export const BRIDGE_GROUP = 'jit-kernel-bridge';
 
@@ -38,10 +41,19 @@ export interface Bridge {
  */
 export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const { plane, handlers } = o;
+  // commands being handled and notifications being published: close() lets them finish, so
+  // answers given before a stop reach the broker
+  const pending = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>): void => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
   const notify = (topic: string, payload: CborValue): void => {
-    plane
-      .publish(topic, payload)
-      .catch((e: unknown) => debug('cannot publish on %s: %o', topic, e));
+    track(
+      plane
+        .publish(topic, payload)
+        .catch((e: unknown) => debug('cannot publish on %s: %o', topic, e)),
+    );
   };
   wrapForNotifications(handlers, notify);
 
@@ -95,10 +107,11 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       };
     }
     remember(`${m.sender}\u0000${m.id}`, statusTopic, answer);
-    // a command is acknowledged only once its answer is out: if jitd is stopping and the answer
-    // cannot go, it stays unacknowledged and the next jitd answers it (the kernel op is
-    // idempotent); the outbox's retry is drawn to `answered` otherwise
-    await plane.publish(statusTopic, answer);
+    // not awaited: the subscription goes on to the next command (waiting for each answer's
+    // broker ack made the bridge, which takes one command at a time, collapse under retries on
+    // MQTT). close() waits for it; an answer lost anyway is drawn again by the outbox's retry:
+    // from `answered`, or, after a restart, by running the (idempotent) command again
+    notify(statusTopic, answer);
   };
 
   const run = async (kind: Command, sws: string, sender: string, p: M): Promise<CborValue> => {
@@ -137,14 +150,31 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const subs: PlaneSubscription[] = [];
   for (const kind of COMMANDS)
     subs.push(
-      await plane.subscribe(`jit.sws.*.${kind}`, (m) => handle(kind, m), {
-        group: `${BRIDGE_GROUP}-${kind}`,
-      }),
+      await plane.subscribe(
+        `jit.sws.*.${kind}`,
+        (m) => {
+          const h = handle(kind, m);
+          track(h.catch(() => undefined));
+          return h;
+        },
+        {
+          group: `${BRIDGE_GROUP}-${kind}`,
+        },
+      ),
     );
   return {
     close: async () => {
       stopReports();
       await Promise.all(subs.map((s) => s.close()));
+      // drain: the commands in hand and their answers (at most DRAIN_MS)
+      let timer: NodeJS.Timeout | undefined;
+      const cap = new Promise<void>((r) => {
+        timer = setTimeout(r, DRAIN_MS);
+      });
+      for (let i = 0; i < 3 && pending.size > 0; i++)
+        await Promise.race([Promise.allSettled([...pending]), cap]);
+      clearTimeout(timer);
+      if (pending.size > 0) debug('stopped with %d answers not yet published', pending.size);
     },
   };
 }

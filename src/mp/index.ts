@@ -49,9 +49,11 @@ export { relayOps } from './relay.js';
 export { checkPattern, checkTopic, isKernelTopic, patternMatcher, Topics } from './topic.js';
 export type {
   Delivery,
+  PublishOptions,
   SubscribeOptions,
   Transport,
   TransportGap,
+  TransportHealth,
   TransportSubscription,
 } from './transport.js';
 export { type Gap, RecentKeys, RecentPairs, Reorder } from './window.js';

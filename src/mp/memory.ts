@@ -8,6 +8,7 @@ import type {
   SubscribeOptions,
   Transport,
   TransportGap,
+  TransportHealth,
   TransportSubscription,
 } from './transport.js';
 
@@ -175,6 +176,13 @@ export class MemoryBroker {
     return new MemoryTransport(this);
   }
 
+  /** How many groups there are and how many messages they hold. */
+  stats(): { groups: number; held: number } {
+    let held = 0;
+    for (const g of this.groups) held += g.pending;
+    return { groups: this.groups.size, held };
+  }
+
   /** Forgets a durable group and what it holds. */
   deleteGroup(name: string): void {
     const g = this.durable.get(name);
@@ -261,6 +269,14 @@ class MemoryTransport implements Transport {
 
   async start(): Promise<void> {
     if (this.closed) throw new PlaneClosedError('this memory connection is closed');
+  }
+
+  async health(): Promise<TransportHealth> {
+    const s = this.broker.stats();
+    return {
+      connected: !this.closed,
+      detail: `in process: ${s.groups} groups, ${s.held} messages waiting`,
+    };
   }
 
   publish(topic: string, data: Uint8Array, opts: PublishOptions = {}): Promise<void> {

@@ -8,6 +8,7 @@ import type {
   SubscribeOptions,
   Transport,
   TransportGap,
+  TransportHealth,
   TransportSubscription,
 } from './transport.js';
 
@@ -54,6 +55,12 @@ export class NativeTransport implements Transport {
 
   async start(opts: { signal?: AbortSignal } = {}): Promise<void> {
     await this.connected(opts.signal);
+  }
+
+  async health(): Promise<TransportHealth> {
+    const up = this.client !== undefined && !this.client.isClosed && !this.closed;
+    const where = 'path' in this.where ? this.where.path : `${this.where.host}:${this.where.port}`;
+    return { connected: up, detail: `jitd relay at ${where}${up ? '' : ' (reconnecting)'}` };
   }
 
   /** The live connection, or the one being made (reconnecting with backoff after a drop). */

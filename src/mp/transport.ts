@@ -61,6 +61,14 @@ export interface TransportSubscription extends AsyncIterable<Delivery> {
   close(): Promise<void>;
 }
 
+/** How a transport's connection stands, for `jit info`. */
+export interface TransportHealth {
+  /** Connected to the broker (or relay) now. */
+  readonly connected: boolean;
+  /** One line on what the broker holds for the plane (e.g. its stream's length), or why it is down. */
+  readonly detail: string;
+}
+
 /** What a transport cannot do, with the reason; the conformance suite prints these when it skips. */
 export interface TransportGap {
   readonly feature: string;
@@ -78,6 +86,8 @@ export interface Transport {
    */
   publish(topic: string, data: Uint8Array, opts?: PublishOptions): Promise<void>;
   subscribe(pattern: string, opts?: SubscribeOptions): Promise<TransportSubscription>;
+  /** Asks the broker how the plane stands; never throws (a failure is `connected: false`). */
+  health(opts?: { signal?: AbortSignal }): Promise<TransportHealth>;
   /** Closes every subscription and the connection; idempotent. */
   close(): Promise<void>;
   readonly gaps: readonly TransportGap[];

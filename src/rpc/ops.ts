@@ -66,7 +66,10 @@ export function nodeView(id: NodeId, n: JitNode): CborValue {
  * content as byte strings, a patch in its canonical CBOR form. The `agent` of commit and discard
  * is the caller's word until connections are bound to keys (the identity issue).
  */
-export function kernelOps(kernel: Kernel, info: () => CborValue): Map<string, Handler> {
+export function kernelOps(
+  kernel: Kernel,
+  info: () => CborValue | Promise<CborValue>,
+): Map<string, Handler> {
   const sessionId = randomUUID();
   const dag = (): typeof kernel.store.reader => kernel.store.reader;
   const node = (id: NodeId): JitNode => dag().get(id);

@@ -47,12 +47,18 @@ describe('jitd and jit - as a newcomer runs them', () => {
     const human = capture();
     assert.equal(await main(['info', '--home', home], human), 0);
     assert.match(human.stdout, /nodes\s+3/); // root, the empty tree, the initial snapshot of main
+    assert.match(
+      human.stdout,
+      /plane {6}native \(native\)\n {11}connected: in process: \d+ groups/,
+    );
+    assert.match(human.stdout, /bridge: \d+ published, \d+ delivered, 0 rejected, 0 dead-lettered/);
 
     const json = capture();
     assert.equal(await main(['info', '--home', home, '--json'], json), 0);
     const info = JSON.parse(json.stdout) as Record<string, unknown>;
     assert.equal(info.ok, true);
     assert.equal(info.node_count, 3);
+    assert.equal((info.plane as { connected: boolean }).connected, true);
 
     await assert.rejects(startJitd(home), /in use by process/);
 

@@ -52,6 +52,7 @@ describe('jitd with --plane mqtt://', { skip }, () => {
       const io = capture();
       assert.equal(await main(['info', '--home', jitd.home], io), 0);
       assert.match(io.stdout, /plane {6}mqtt \(mqtt:\/\/127\.0\.0\.1:1883/);
+      assert.match(io.stdout, /connected: prefix jitj\d+: \d+ subscriptions/);
     } finally {
       if (before === undefined) delete process.env.JIT_HOME;
       else process.env.JIT_HOME = before;

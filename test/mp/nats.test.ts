@@ -82,6 +82,7 @@ describe('jitd with --plane nats://', { skip }, () => {
       const io = capture();
       assert.equal(await main(['info', '--home', jitd.home], io), 0);
       assert.match(io.stdout, /plane {6}nats \(nats:\/\/127\.0\.0\.1:4222/);
+      assert.match(io.stdout, new RegExp(`connected: stream ${jitdStream}: \\d+ messages`));
       await alice.close();
       await bob.close();
     } finally {

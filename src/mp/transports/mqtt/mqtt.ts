@@ -9,6 +9,7 @@ import type {
   SubscribeOptions,
   Transport,
   TransportGap,
+  TransportHealth,
   TransportSubscription,
 } from '../../transport.js';
 
@@ -65,6 +66,11 @@ export class MqttTransport implements Transport {
         'the broker queues at most max_queued_messages per subscriber (Mosquitto: 1000 by default) and drops the rest; set max_queued_messages 0 in mosquitto.conf for a plane, at the cost of broker memory',
     },
     {
+      feature: 'competing-members',
+      reason:
+        'a group is one persistent session (client id jit-<group>): a second member takes the session over instead of sharing it; MQTT 5 shared subscriptions ($share/...) are not used yet',
+    },
+    {
       feature: 'dead-letter',
       reason:
         'MQTT does not count deliveries: a message sent again after a consumer died carries only the DUP flag, so the plane cannot tell the second delivery from the tenth',
@@ -88,6 +94,14 @@ export class MqttTransport implements Transport {
 
   async start(): Promise<void> {
     await this.connected();
+  }
+
+  async health(): Promise<TransportHealth> {
+    const up = !this.closed && this.client !== undefined && this.client.connected;
+    return {
+      connected: up,
+      detail: `prefix ${this.prefix}: ${this.subs.size} subscriptions, ${this.inflight} publishes awaiting PUBACK${up ? '' : ' (reconnecting)'}`,
+    };
   }
 
   private connected(): Promise<MqttClient> {

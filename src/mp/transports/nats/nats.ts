@@ -23,6 +23,7 @@ import type {
   SubscribeOptions,
   Transport,
   TransportGap,
+  TransportHealth,
   TransportSubscription,
 } from '../../transport.js';
 
@@ -118,6 +119,22 @@ export class NatsTransport implements Transport {
       debug('connected to %s:%s, stream %s', u.hostname, u.port, this.opts.stream);
     })();
     return this.starting;
+  }
+
+  async health(): Promise<TransportHealth> {
+    const nc = this.nc;
+    if (this.closed || nc === undefined || nc.isClosed() || this.jsm === undefined)
+      return { connected: false, detail: 'not connected' };
+    try {
+      const rtt = await nc.rtt();
+      const s = await this.jsm.streams.info(this.opts.stream);
+      return {
+        connected: true,
+        detail: `stream ${this.opts.stream}: ${s.state.messages} messages, ${s.state.consumer_count} consumers; rtt ${rtt.toFixed(1)} ms`,
+      };
+    } catch (e) {
+      return { connected: false, detail: `no answer: ${(e as Error).message}` };
+    }
   }
 
   async publish(topic: string, data: Uint8Array, opts: PublishOptions = {}): Promise<void> {

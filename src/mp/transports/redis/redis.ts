@@ -10,6 +10,7 @@ import type {
   SubscribeOptions,
   Transport,
   TransportGap,
+  TransportHealth,
   TransportSubscription,
 } from '../../transport.js';
 
@@ -130,6 +131,26 @@ export class RedisTransport implements Transport {
     }
     if (keep === undefined) return c.xTrim(key, 'MAXLEN', 0);
     return c.xTrim(key, 'MINID', keep);
+  }
+
+  async health(): Promise<TransportHealth> {
+    const c = this.client;
+    if (this.closed || c === undefined || !c.isReady)
+      return { connected: false, detail: 'not connected' };
+    try {
+      const t0 = performance.now();
+      await c.ping();
+      const rtt = performance.now() - t0;
+      const key = this.opts.stream;
+      const len = await c.xLen(key);
+      const groups = ((await c.xInfoGroups(key).catch(() => [])) as unknown[]).length;
+      return {
+        connected: true,
+        detail: `stream ${key}: ${len} entries, ${groups} groups; rtt ${rtt.toFixed(1)} ms`,
+      };
+    } catch (e) {
+      return { connected: false, detail: `no answer: ${(e as Error).message}` };
+    }
   }
 
   async publish(topic: string, data: Uint8Array, opts: PublishOptions = {}): Promise<void> {
