@@ -8,7 +8,7 @@ import { connectAsync } from 'mqtt';
 import { Plane } from '../src/mp/index.js';
 import { MqttTransport } from '../src/mp/transports/mqtt/index.js';
 import { quantile } from './harness.js';
-import { benchPayload, planeLatency } from './plane-loops.js';
+import { planeLatency, planeThroughput } from './plane-loops.js';
 
 const URL_ = 'mqtt://127.0.0.1:1883';
 /** The adapter's window: at most this many publishes awaiting PUBACK (Mosquitto accepts 20). */
@@ -76,28 +76,13 @@ const transport = (prefix: string): MqttTransport =>
   new MqttTransport({ url: URL_, prefix, maxInflight: WINDOW });
 
 async function throughputOver(n: number, prefix: string): Promise<number> {
-  const pub = await Plane.open({ transport: transport(prefix), sender: 'pub' });
-  const sub = await Plane.open({ transport: transport(prefix), sender: 'sub' });
-  let got = 0;
-  let done!: () => void;
-  const all = new Promise<void>((r) => {
-    done = r;
-  });
-  await sub.subscribe('bench.t', () => {
-    if (++got === n) done();
-  });
-  const t0 = performance.now();
-  await endToEnd(
+  return planeThroughput(
+    await Plane.open({ transport: transport(prefix), sender: 'pub' }),
+    await Plane.open({ transport: transport(prefix), sender: 'sub' }),
     n,
-    E2E_WINDOW,
-    (i) => pub.publish('bench.t', benchPayload(i)),
-    () => got,
+    undefined,
+    (k, send, delivered) => endToEnd(k, E2E_WINDOW, send, delivered),
   );
-  await all;
-  const perSec = n / ((performance.now() - t0) / 1000);
-  await pub.close();
-  await sub.close();
-  return perSec;
 }
 
 async function latencyOver(rate: number, ms: number, prefix: string): Promise<number[]> {

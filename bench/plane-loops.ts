@@ -28,33 +28,20 @@ export async function pipelined(
 }
 
 /**
- * Calls `send(i)` for i < n keeping `window` calls unanswered at all times (a sliding window: a
- * new call as soon as any answers), for transports whose own window is small (MQTT).
- */
-export async function sliding(
-  n: number,
-  window: number,
-  send: (i: number) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < n) await send(next++);
-  };
-  await Promise.all(Array.from({ length: window }, lane));
-}
-
-/**
  * Messages/s from `pub` to `sub` on one topic: `n` sends (`send`, default a publish of
- * `benchPayload`) paced by `pace` (default: `pipelined` with 512 in flight), until `sub` has had
- * them all. Closes both planes.
+ * `benchPayload`) paced by `pace` (default: `pipelined` with 512 in flight; it may read how many
+ * were delivered so far), until `sub` has had them all. Closes both planes.
  */
 export async function planeThroughput(
   pub: Plane,
   sub: Plane,
   n: number,
   send: (i: number) => Promise<unknown> = (i) => pub.publish('bench.t', benchPayload(i)),
-  pace: (n: number, send: (i: number) => Promise<unknown>) => Promise<void> = (k, s) =>
-    pipelined(k, 512, s),
+  pace: (
+    n: number,
+    send: (i: number) => Promise<unknown>,
+    delivered: () => number,
+  ) => Promise<void> = (k, s) => pipelined(k, 512, s),
 ): Promise<number> {
   let got = 0;
   let done!: () => void;
@@ -65,7 +52,7 @@ export async function planeThroughput(
     if (++got === n) done();
   });
   const t0 = performance.now();
-  await pace(n, send);
+  await pace(n, send, () => got);
   await all;
   const perSec = n / ((performance.now() - t0) / 1000);
   await pub.close();

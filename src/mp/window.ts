@@ -54,27 +54,27 @@ export class RecentPairs {
     return (Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b) >>> 16) & this.mask;
   }
 
-  /** Whether the key (hi, lo) is in the window. */
-  has(hi: number, lo: number): boolean {
-    hi |= 0;
-    lo |= 0x80000000;
+  /** The slot holding the (normalized) key, or the empty slot where it would go. */
+  private probe(hi: number, lo: number): number {
     let i = this.slot(hi, lo);
     for (let l = this.los[i]!; l !== 0; l = this.los[i]!) {
-      if (l === lo && this.his[i] === hi) return true;
+      if (l === lo && this.his[i] === hi) return i;
       i = (i + 1) & this.mask;
     }
-    return false;
+    return i;
+  }
+
+  /** Whether the key (hi, lo) is in the window. */
+  has(hi: number, lo: number): boolean {
+    return this.los[this.probe(hi | 0, lo | 0x80000000)] !== 0;
   }
 
   /** Adds the key (hi, lo); false when it was already there. */
   add(hi: number, lo: number): boolean {
     hi |= 0;
     lo |= 0x80000000;
-    let i = this.slot(hi, lo);
-    for (let l = this.los[i]!; l !== 0; l = this.los[i]!) {
-      if (l === lo && this.his[i] === hi) return false;
-      i = (i + 1) & this.mask;
-    }
+    const i = this.probe(hi, lo);
+    if (this.los[i] !== 0) return false;
     this.his[i] = hi;
     this.los[i] = lo;
     const oldLo = this.ringLo[this.at]!;
