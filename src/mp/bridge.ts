@@ -7,6 +7,9 @@ import { Topics } from './topic.js';
 
 const debug = debuglog('jit:bridge');
 
+/** Commands of one kind the bridge has in hand at once. */
+const BRIDGE_CONCURRENCY = 64;
+
 /** How long `close` waits for commands in hand and their answers. */
 const DRAIN_MS = 2000;
 
@@ -74,8 +77,11 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     if (r.reason === 'duplicate' && r.sender !== undefined && r.id !== undefined) {
       // a retried (or replayed) command: answer it again, since the first answer may have been
       // lost; it is not run twice
-      const a = answered.get(`${r.sender}\u0000${r.id}`);
+      const key = `${r.sender}\u0000${r.id}`;
+      const a = answered.get(key);
       if (a !== undefined) notify(a.topic, a.answer);
+      // still in hand (commands run concurrently): answered once more when its answer is ready
+      else if (inHand.has(key)) inHand.set(key, inHand.get(key)! + 1);
     }
     notify(Topics.kernelEvents, {
       event: 'rejected',
@@ -86,7 +92,18 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     });
   });
 
+  /** Commands being run, with how many more copies of each (retries) arrived meanwhile. */
+  const inHand = new Map<string, number>();
   const handle = async (kind: Command, m: Message): Promise<void> => {
+    const key = `${m.sender}\u0000${m.id}`;
+    inHand.set(key, 0);
+    try {
+      await respond(kind, m, key);
+    } finally {
+      inHand.delete(key);
+    }
+  };
+  const respond = async (kind: Command, m: Message, key: string): Promise<void> => {
     const sws = m.topic.split('.')[2]!;
     const statusTopic = Topics.swsStatus(sws);
     const p = (m.payload ?? {}) as M;
@@ -106,12 +123,13 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         error: { code: w.code, name: w.name, message: w.message },
       };
     }
-    remember(`${m.sender}\u0000${m.id}`, statusTopic, answer);
-    // not awaited: the subscription goes on to the next command (waiting for each answer's
-    // broker ack made the bridge, which takes one command at a time, collapse under retries on
-    // MQTT). close() waits for it; an answer lost anyway is drawn again by the outbox's retry:
-    // from `answered`, or, after a restart, by running the (idempotent) command again
-    notify(statusTopic, answer);
+    remember(key, statusTopic, answer);
+    // not awaited (waiting for each answer's broker ack made the bridge collapse under retries
+    // on MQTT, where a subscription holds one delivery at a time); close() waits for it. An
+    // answer lost anyway is drawn again by the outbox's retry: from `answered`, or, after a
+    // restart, by running the (idempotent) command again. Copies that came while it ran get one
+    // answer each
+    for (let copies = 1 + (inHand.get(key) ?? 0); copies > 0; copies--) notify(statusTopic, answer);
   };
 
   const run = async (kind: Command, sws: string, sender: string, p: M): Promise<CborValue> => {
@@ -159,6 +177,9 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         },
         {
           group: `${BRIDGE_GROUP}-${kind}`,
+          // commands are admitted in delivery order as each callback starts; many in hand share
+          // one WAL sync (one at a time, each waited for the last one's: fsync-bound)
+          concurrency: BRIDGE_CONCURRENCY,
         },
       ),
     );

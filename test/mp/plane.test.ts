@@ -153,12 +153,50 @@ describe('plane: dead letters', () => {
     await Promise.all([a, watcher, c].map((p) => p.close()));
   });
 
+  it('runs callbacks concurrently: started in delivery order, each acknowledged when it settles', async () => {
+    const broker = new MemoryBroker();
+    const a = await Plane.open({ transport: broker.connect(), sender: 'alice' });
+    const c = await Plane.open({ transport: broker.connect(), sender: 'c' });
+    const started: number[] = [];
+    let running = 0;
+    let most = 0;
+    const sub = await c.subscribe(
+      't',
+      async (m) => {
+        started.push((m.payload as { i: number }).i);
+        most = Math.max(most, ++running);
+        // later ones finish first: acknowledgements come out of order
+        await new Promise((r) => setTimeout(r, 20 - ((m.payload as { i: number }).i % 4) * 5));
+        running--;
+      },
+      { group: 'g', concurrency: 4 },
+    );
+    for (let i = 0; i < 40; i++) await a.publish('t', { i });
+    while (started.length < 40 || running > 0) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(
+      started,
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    assert.equal(most, 4, 'at most 4 at once, and 4 reached');
+    await sub.close();
+    // every one was acknowledged: a new member of the group gets nothing back
+    const again = await Plane.open({ transport: broker.connect(), sender: 'c' });
+    const got: unknown[] = [];
+    await again.subscribe('t', (m) => void got.push(m.payload), { group: 'g' });
+    await a.publish('t', { i: 'last' });
+    while (got.length < 1) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(got, [{ i: 'last' }]);
+    await Promise.all([a, c, again].map((p) => p.close()));
+  });
+
   it('refuses a bad maxDeliveries or dead-letter topic with a typed error, subscribing nothing', async () => {
     const broker = new MemoryBroker();
     const c = await Plane.open({ transport: broker.connect(), sender: 'c' });
     await assert.rejects(c.subscribe('t', { maxDeliveries: -1 }), { name: 'PlaneOptionError' });
     await assert.rejects(c.subscribe('t', { maxDeliveries: 1.5 }), { name: 'PlaneOptionError' });
     await assert.rejects(c.subscribe('t', { deadLetterTopic: 'a.*' }), { name: 'TopicError' });
+    await assert.rejects(c.subscribe('t', { concurrency: 0 }), { name: 'PlaneOptionError' });
+    await assert.rejects(c.subscribe('t', { filter: () => true }), { name: 'PlaneOptionError' });
     const a = await Plane.open({ transport: broker.connect(), sender: 'a' });
     await a.publish('t', { nobody: 'listens' }); // a subscription would have held it: none did
     const sub = await c.subscribe('t');
