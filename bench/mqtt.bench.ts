@@ -5,10 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connectAsync } from 'mqtt';
-import { Plane } from '../src/mp/index.js';
 import { MqttTransport } from '../src/mp/transports/mqtt/index.js';
 import { quantile } from './harness.js';
-import { planeLatency, planeThroughput } from './plane-loops.js';
+import { overTransport, planeLatency, planeThroughput } from './plane-loops.js';
 
 const URL_ = 'mqtt://127.0.0.1:1883';
 /** The adapter's window: at most this many publishes awaiting PUBACK (Mosquitto accepts 20). */
@@ -75,22 +74,20 @@ async function rawThroughput(n: number, prefix: string): Promise<number> {
 const transport = (prefix: string): MqttTransport =>
   new MqttTransport({ url: URL_, prefix, maxInflight: WINDOW });
 
-async function throughputOver(n: number, prefix: string): Promise<number> {
-  return planeThroughput(
-    await Plane.open({ transport: transport(prefix), sender: 'pub' }),
-    await Plane.open({ transport: transport(prefix), sender: 'sub' }),
-    n,
-    undefined,
-    (k, send, delivered) => endToEnd(k, E2E_WINDOW, send, delivered),
+function throughputOver(n: number, prefix: string): Promise<number> {
+  return overTransport(
+    () => transport(prefix),
+    (pub, sub) =>
+      planeThroughput(pub, sub, n, undefined, (k, send, delivered) =>
+        endToEnd(k, E2E_WINDOW, send, delivered),
+      ),
   );
 }
 
-async function latencyOver(rate: number, ms: number, prefix: string): Promise<number[]> {
-  return planeLatency(
-    await Plane.open({ transport: transport(prefix), sender: 'pub' }),
-    await Plane.open({ transport: transport(prefix), sender: 'sub' }),
-    rate,
-    ms,
+function latencyOver(rate: number, ms: number, prefix: string): Promise<number[]> {
+  return overTransport(
+    () => transport(prefix),
+    (pub, sub) => planeLatency(pub, sub, rate, ms),
   );
 }
 

@@ -5,10 +5,9 @@
  */
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { Plane } from '../src/mp/index.js';
 import { NatsTransport } from '../src/mp/transports/nats/index.js';
 import { quantile } from './harness.js';
-import { pipelined, planeLatency, planeThroughput } from './plane-loops.js';
+import { overTransport, pipelined, planeLatency, planeThroughput } from './plane-loops.js';
 
 const URL_ = 'nats://127.0.0.1:4222';
 
@@ -42,33 +41,26 @@ async function rawThroughput(n: number, stream: string): Promise<number> {
   return perSec;
 }
 
-async function throughputOver(n: number, stream: string): Promise<number> {
-  const mk = (): NatsTransport =>
+/** A connection to the plane's stream `stream`, and a function that deletes that stream. */
+function natsPlane(stream: string): { connect: () => NatsTransport; drop: () => Promise<void> } {
+  const connect = (): NatsTransport =>
     new NatsTransport({ url: URL_, stream, prefix: stream.toLowerCase() });
-  const perSec = await planeThroughput(
-    await Plane.open({ transport: mk(), sender: 'pub' }),
-    await Plane.open({ transport: mk(), sender: 'sub' }),
-    n,
-  );
-  const t = mk();
-  await t.deleteStream();
-  await t.close();
-  return perSec;
+  const drop = async (): Promise<void> => {
+    const t = connect();
+    await t.deleteStream();
+    await t.close();
+  };
+  return { connect, drop };
 }
 
-async function latencyOver(rate: number, ms: number, stream: string): Promise<number[]> {
-  const mk = (): NatsTransport =>
-    new NatsTransport({ url: URL_, stream, prefix: stream.toLowerCase() });
-  const lat = await planeLatency(
-    await Plane.open({ transport: mk(), sender: 'pub' }),
-    await Plane.open({ transport: mk(), sender: 'sub' }),
-    rate,
-    ms,
-  );
-  const t = mk();
-  await t.deleteStream();
-  await t.close();
-  return lat;
+function throughputOver(n: number, stream: string): Promise<number> {
+  const { connect, drop } = natsPlane(stream);
+  return overTransport(connect, (pub, sub) => planeThroughput(pub, sub, n), drop);
+}
+
+function latencyOver(rate: number, ms: number, stream: string): Promise<number[]> {
+  const { connect, drop } = natsPlane(stream);
+  return overTransport(connect, (pub, sub) => planeLatency(pub, sub, rate, ms), drop);
 }
 
 export async function natsBenches(): Promise<{

@@ -4,7 +4,7 @@
  * fixed rate.
  */
 import type { CborValue } from '../src/codec/index.js';
-import type { Plane } from '../src/mp/index.js';
+import { Plane, type Transport } from '../src/mp/index.js';
 import { openLoop } from './harness.js';
 
 /** The payload every plane benchmark publishes (~150-byte envelopes). */
@@ -89,4 +89,21 @@ export async function planeLatency(
   await pub.close();
   await sub.close();
   return lat;
+}
+
+/**
+ * Runs `measure` on two planes ('pub' and 'sub'), each on a new connection from `connect` (the
+ * loops above close them), then `cleanup` (e.g. deleting the broker's stream).
+ */
+export async function overTransport<T>(
+  connect: () => Transport,
+  measure: (pub: Plane, sub: Plane) => Promise<T>,
+  cleanup: () => Promise<void> = async () => undefined,
+): Promise<T> {
+  const result = await measure(
+    await Plane.open({ transport: connect(), sender: 'pub' }),
+    await Plane.open({ transport: connect(), sender: 'sub' }),
+  );
+  await cleanup();
+  return result;
 }

@@ -4,10 +4,9 @@
  * redis-server on 127.0.0.1:6379.
  */
 import { createClient, RESP_TYPES } from 'redis';
-import { Plane } from '../src/mp/index.js';
 import { RedisTransport } from '../src/mp/transports/redis/index.js';
 import { quantile } from './harness.js';
-import { pipelined, planeLatency, planeThroughput } from './plane-loops.js';
+import { overTransport, pipelined, planeLatency, planeThroughput } from './plane-loops.js';
 
 const URL_ = 'redis://127.0.0.1:6379';
 
@@ -44,32 +43,26 @@ async function rawThroughput(n: number, key: string): Promise<number> {
   return perSec;
 }
 
-async function throughputOver(n: number, key: string): Promise<number> {
-  const mk = (): RedisTransport => new RedisTransport({ url: URL_, stream: key, trimEveryMs: 0 });
-  const perSec = await planeThroughput(
-    await Plane.open({ transport: mk(), sender: 'pub' }),
-    await Plane.open({ transport: mk(), sender: 'sub' }),
-    n,
-  );
-  const t = mk();
-  await t.deleteStream();
-  await t.close();
-  return perSec;
+/** A connection to the plane's stream `key`, and a function that deletes that stream. */
+function redisPlane(key: string): { connect: () => RedisTransport; drop: () => Promise<void> } {
+  const connect = (): RedisTransport =>
+    new RedisTransport({ url: URL_, stream: key, trimEveryMs: 0, blockMs: 1000 });
+  const drop = async (): Promise<void> => {
+    const t = connect();
+    await t.deleteStream();
+    await t.close();
+  };
+  return { connect, drop };
 }
 
-async function latencyOver(rate: number, ms: number, key: string): Promise<number[]> {
-  const mk = (): RedisTransport =>
-    new RedisTransport({ url: URL_, stream: key, trimEveryMs: 0, blockMs: 1000 });
-  const lat = await planeLatency(
-    await Plane.open({ transport: mk(), sender: 'pub' }),
-    await Plane.open({ transport: mk(), sender: 'sub' }),
-    rate,
-    ms,
-  );
-  const t = mk();
-  await t.deleteStream();
-  await t.close();
-  return lat;
+function throughputOver(n: number, key: string): Promise<number> {
+  const { connect, drop } = redisPlane(key);
+  return overTransport(connect, (pub, sub) => planeThroughput(pub, sub, n), drop);
+}
+
+function latencyOver(rate: number, ms: number, key: string): Promise<number[]> {
+  const { connect, drop } = redisPlane(key);
+  return overTransport(connect, (pub, sub) => planeLatency(pub, sub, rate, ms), drop);
 }
 
 export async function redisBenches(): Promise<{

@@ -17,10 +17,10 @@ import {
   redactUrl,
   relayOps,
   startBridge,
-  type TransportHealth,
 } from '../mp/index.js';
 import { agentOps, kernelOps, RpcServer } from '../rpc/index.js';
 import { JIT_VERSION, socketPath } from '../util/home.js';
+import { within } from '../util/time.js';
 
 const debug = debuglog('jitd');
 
@@ -193,12 +193,10 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
 
 /** How the kernel's plane stands, for `jit.info`: the transport's own answer (bounded to 1 s) and the bridge's counts. */
 async function planeHealth(plane: Plane): Promise<Record<string, CborValue>> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<TransportHealth>((resolve) => {
-    timer = setTimeout(() => resolve({ connected: false, detail: 'no answer within 1 s' }), 1000);
+  const h = await within(plane.transport.health(), 1000, {
+    connected: false,
+    detail: 'no answer within 1 s',
   });
-  const h = await Promise.race([plane.transport.health(), late]);
-  clearTimeout(timer);
   const s = plane.stats;
   return {
     connected: h.connected,

@@ -1,6 +1,7 @@
 import { debuglog } from 'node:util';
 import type { CborValue } from '../codec/index.js';
 import { type Handler, type HandlerContext, toWireError } from '../rpc/index.js';
+import { within } from '../util/time.js';
 import { ImpersonationError } from './errors.js';
 import type { Message, Plane, PlaneSubscription, Rejection } from './plane.js';
 import { Topics } from './topic.js';
@@ -187,14 +188,10 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     close: async () => {
       stopReports();
       await Promise.all(subs.map((s) => s.close()));
-      // drain: the commands in hand and their answers (at most DRAIN_MS)
-      let timer: NodeJS.Timeout | undefined;
-      const cap = new Promise<void>((r) => {
-        timer = setTimeout(r, DRAIN_MS);
-      });
-      for (let i = 0; i < 3 && pending.size > 0; i++)
-        await Promise.race([Promise.allSettled([...pending]), cap]);
-      clearTimeout(timer);
+      // drain: the commands in hand and the answers they give meanwhile (at most DRAIN_MS)
+      const deadline = performance.now() + DRAIN_MS;
+      while (pending.size > 0 && performance.now() < deadline)
+        await within(Promise.allSettled([...pending]), deadline - performance.now(), undefined);
       if (pending.size > 0) debug('stopped with %d answers not yet published', pending.size);
     },
   };

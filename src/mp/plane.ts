@@ -257,14 +257,10 @@ export class Plane {
     decoded?: Envelope,
     attempt?: number,
   ): Promise<void> {
-    const opts =
-      signal || decoded || attempt
-        ? {
-            ...(signal ? { signal } : {}),
-            ...(decoded ? { decoded } : {}),
-            ...(attempt ? { attempt } : {}),
-          }
-        : {};
+    const opts: { signal?: AbortSignal; decoded?: Envelope; attempt?: number } = {};
+    if (signal) opts.signal = signal;
+    if (decoded) opts.decoded = decoded;
+    if (attempt) opts.attempt = attempt;
     return this.transport.publish(topic, bytes, opts).then(() => {
       this.stats.published++;
     });
@@ -403,7 +399,7 @@ export class Plane {
   check(
     d: Delivery,
     screen?: (e: Envelope) => 'duplicate' | 'skip' | undefined,
-  ): Message | Rejection | undefined {
+  ): Delivered | Rejection | undefined {
     let e: Envelope;
     try {
       e = d.decoded ?? decodeEnvelope(d.data);
@@ -517,7 +513,7 @@ class PlaneSub implements PlaneSubscription {
   private readonly plane: Plane;
   private readonly t: TransportSubscription;
   private readonly seen: RecentPairs;
-  private readonly streams = new Map<string, Reorder<Message>>();
+  private readonly streams = new Map<string, Reorder<Delivered>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly onClose: (s: PlaneSub) => void;
   private readonly maxDeliveries: number;
@@ -581,10 +577,9 @@ class PlaneSub implements PlaneSubscription {
       return;
     }
     this.seen.add(this.keyHi, this.keyLo);
-    if (this.maxDeliveries > 0 && (m.deliveries ?? 0) > this.maxDeliveries)
-      (m as Delivered).dead = true;
+    if (this.maxDeliveries > 0 && (m.deliveries ?? 0) > this.maxDeliveries) m.dead = true;
     if (!this.ordered) {
-      if ((m as Delivered).dead) this.deadLetter(m as Delivered);
+      if (m.dead) this.deadLetter(m);
       else this.out.push(m);
       return;
     }
@@ -610,13 +605,13 @@ class PlaneSub implements PlaneSubscription {
 
   private release(
     key: string,
-    m: Message,
-    r: Reorder<Message>,
-    res: { out: Message[]; gap?: { from: number; to: number } },
+    m: Delivered,
+    r: Reorder<Delivered>,
+    res: { out: Delivered[]; gap?: { from: number; to: number } },
   ): void {
     if (res.gap !== undefined) this.plane.gap({ topic: m.topic, sender: m.sender, ...res.gap });
     for (const x of res.out)
-      if (x instanceof Delivered && x.dead) this.deadLetter(x);
+      if (x.dead) this.deadLetter(x);
       else this.out.push(x);
     const timer = this.timers.get(key);
     if (r.holding === 0) {
@@ -638,14 +633,14 @@ class PlaneSub implements PlaneSubscription {
    */
   private deadLetter(m: Delivered): void {
     this.plane.stats.deadLettered++;
-    const letter: DeadLetter = {
+    const letter = {
       topic: m.topic,
       sender: m.sender,
       id: m.id,
       deliveries: m.deliveries ?? 0,
       group: this.group,
       envelope: m.data,
-    };
+    } satisfies DeadLetter;
     const topic = this.deadTopic ?? deadLetterTopic(m.topic);
     debug(
       'dead letter: %s from %s on %s after %d deliveries',
@@ -654,7 +649,7 @@ class PlaneSub implements PlaneSubscription {
       m.topic,
       m.deliveries,
     );
-    this.plane.publish(topic, { ...letter }).then(
+    this.plane.publish(topic, letter).then(
       () => m.ack(),
       (e: unknown) => debug('dead letter %s not published (it will come back): %o', m.id, e),
     );
