@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type CborValue, encode, encodeFrame, FrameReader, fromHex } from '../src/codec/index.js';
 import { blobNode, type JitNode, makeNode, nodeId, ROOT_ID, treeNode } from '../src/dag/index.js';
+import { adminSigner } from '../src/identity/index.js';
 import { Kernel } from '../src/kernel/index.js';
 import { RpcClient } from '../src/rpc/index.js';
 import { Store } from '../src/store/index.js';
@@ -103,9 +104,10 @@ export async function patchBench(ms = 3000, window = 8, rate = 5000): Promise<Pa
   let patchesPerSec = 0;
   let open: Awaited<ReturnType<typeof openLoop>>;
   const jitd = await startChild([jitdBin, '--home', home]);
+  const login = await adminSigner(home);
   try {
     const clients = await Promise.all(
-      Array.from({ length: 8 }, () => RpcClient.connect({ path: socketPath(home) })),
+      Array.from({ length: 8 }, () => RpcClient.connect({ path: socketPath(home) }, { login })),
     );
     const swss = await Promise.all(
       clients.map(
@@ -211,11 +213,12 @@ export async function roundTripBench(
 ): Promise<{ rpcPerSec: number; echoPerSec: number }> {
   const home = await mkdtemp(join(tmpdir(), 'jit-bench-rt-'));
   const jitd = await startChild([jitdBin, '--home', home]);
+  const login = await adminSigner(home);
   const dir = await mkdtemp(join(tmpdir(), 'jit-bench-rte-'));
   const sock = join(dir, 'echo.sock');
   const echo = await startChild([join(here, 'echo-server.js'), sock]);
   try {
-    const c = await RpcClient.connect({ path: socketPath(home) });
+    const c = await RpcClient.connect({ path: socketPath(home) }, { login });
     const e = await EchoClient.connect(sock);
     const frame = encodeFrame(encode({ op: 'handshake', ts: 0, rid: 1, payload: {} }));
     const rates = { rpc: [] as number[], echo: [] as number[] };

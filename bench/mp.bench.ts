@@ -7,6 +7,7 @@ import type { CborValue } from '../src/codec/index.js';
 import { startJitd } from '../src/daemon/jitd.js';
 import {
   ADMIN_AGENT,
+  adminSigner,
   identityPaths,
   KeyPair,
   keySigner,
@@ -113,7 +114,10 @@ export async function nativeBench(n = 100_000): Promise<number> {
   const jitd = await startJitd({ home });
   try {
     const c = await Plane.open({
-      transport: new NativeTransport({ path: socketPath(home) }),
+      transport: new NativeTransport(
+        { path: socketPath(home) },
+        { login: await adminSigner(home) },
+      ),
       sender: 'sub',
     });
     let got = 0;
@@ -156,7 +160,10 @@ export async function planePatchBench(
   try {
     const admin = keySigner(ADMIN_AGENT, await KeyPair.load(identityPaths(home).adminKey));
     const key = KeyPair.generate();
-    const rpc = await RpcClient.connect({ path: socketPath(home) });
+    const rpc = await RpcClient.connect(
+      { path: socketPath(home) },
+      { login: await adminSigner(home) },
+    );
     await rpc.signedCall(
       'agent.add',
       { agent: 'bench', public_key: Buffer.from(key.publicKey).toString('hex') },

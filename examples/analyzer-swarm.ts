@@ -9,19 +9,26 @@
  *   jit sws commit $S -m "reviewed" --agent human   # they go into the snapshot's provenance
  */
 import type { Finding } from '../src/sdk/index.js';
-import { agents, log } from './setup.js';
+import { agents, log, withAdmin } from './setup.js';
 
 const [lint, security, tests] = await agents(['lint-bot', 'security-bot', 'test-bot']);
-const sws = await lint!
-  .rpc!.call('shadow.create', { ref: 'main', owner: 'human' })
-  .then((r) => (r as { id: string }).id);
 const source = 'export function add(a, b) {\n  return a + b\n}\nconst unused = 1\n';
-await lint!.rpc!.call('shadow.apply_patch', {
-  id: sws,
-  patch: {
-    author: 'human',
-    ops: [{ op: 'put', path: 'src/add.js', content: new TextEncoder().encode(source) }],
-  },
+// the human (logged in with the data directory's admin key) opens the SWS, makes the change and
+// lets the three analyzers in: only members may read it and publish findings on it
+const sws = await withAdmin(async (human) => {
+  const { id } = (await human.call('shadow.create', { ref: 'main', owner: 'human' })) as {
+    id: string;
+  };
+  await human.call('shadow.apply_patch', {
+    id,
+    patch: {
+      author: 'human',
+      ops: [{ op: 'put', path: 'src/add.js', content: new TextEncoder().encode(source) }],
+    },
+  });
+  for (const bot of [lint, security, tests])
+    await human.call('shadow.add_member', { id, agent: bot!.id });
+  return id;
 });
 log(`human's SWS ${sws} holds src/add.js; three analyzers look at it`);
 

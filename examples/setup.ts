@@ -4,7 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ADMIN_AGENT, identityPaths, KeyPair, keySigner } from '../src/identity/index.js';
+import { adminSigner, identityPaths, KeyPair } from '../src/identity/index.js';
 import { ConnectionError, RpcClient } from '../src/rpc/index.js';
 import { Agent } from '../src/sdk/index.js';
 import { resolveHome, socketPath } from '../src/util/home.js';
@@ -12,11 +12,11 @@ import { resolveHome, socketPath } from '../src/util/home.js';
 export const home = resolveHome();
 export const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
-/** Connects `names` as agents, registering their keys first (idempotent). */
-export async function agents(names: readonly string[]): Promise<Agent[]> {
+/** Runs `fn` with a connection logged in as the data directory's admin (the human at the keyboard). */
+export async function withAdmin<T>(fn: (admin: RpcClient) => Promise<T>): Promise<T> {
   let admin: RpcClient;
   try {
-    admin = await RpcClient.connect({ path: socketPath(home) });
+    admin = await RpcClient.connect({ path: socketPath(home) }, { login: await adminSigner(home) });
   } catch (e) {
     if (e instanceof ConnectionError) {
       log(`no jitd at ${home}: start it first with \`npm start\` (or set JIT_HOME)`);
@@ -24,23 +24,33 @@ export async function agents(names: readonly string[]): Promise<Agent[]> {
     }
     throw e;
   }
-  const adminKey = keySigner(ADMIN_AGENT, await KeyPair.load(identityPaths(home).adminKey));
-  const out: Agent[] = [];
-  for (const name of names) {
-    const path = join(identityPaths(home).dir, `example-${name}.key`);
-    const exists = await stat(path).then(
-      () => true,
-      () => false,
-    );
-    const key = exists ? await KeyPair.load(path) : KeyPair.generate();
-    if (!exists) await key.save(path);
-    await admin.signedCall(
-      'agent.add',
-      { agent: name, public_key: Buffer.from(key.publicKey).toString('hex') },
-      adminKey,
-    );
-    out.push(await Agent.connect({ agent: name, key, plane: socketPath(home) }));
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.close();
   }
-  await admin.close();
-  return out;
+}
+
+/** Connects `names` as agents, registering their keys first (idempotent). */
+export function agents(names: readonly string[]): Promise<Agent[]> {
+  return withAdmin(async (admin) => {
+    const adminKey = await adminSigner(home);
+    const out: Agent[] = [];
+    for (const name of names) {
+      const path = join(identityPaths(home).dir, `example-${name}.key`);
+      const exists = await stat(path).then(
+        () => true,
+        () => false,
+      );
+      const key = exists ? await KeyPair.load(path) : KeyPair.generate();
+      if (!exists) await key.save(path);
+      await admin.signedCall(
+        'agent.add',
+        { agent: name, public_key: Buffer.from(key.publicKey).toString('hex') },
+        adminKey,
+      );
+      out.push(await Agent.connect({ agent: name, key, plane: socketPath(home) }));
+    }
+    return out;
+  });
 }

@@ -24,9 +24,11 @@ export const AGENT_HELP = `jit agent — the kernel's trust store: which key eac
 
 Usage:
   jit agent list                               every agent, its role and key fingerprint
-  jit agent add ID PUBKEY [--role agent|admin] bind ID to PUBKEY (64 hex characters, or a .pub file)
+  jit agent add ID PUBKEY [--role ROLE]        bind ID to PUBKEY (64 hex characters, or a .pub file)
   jit agent remove ID                          unbind ID
 
+ROLE: agent (default), restricted (a sandboxed agent: patches, findings and reads of the SWSs it
+is a member of, nothing else) or admin.
 add and remove are signed with the admin key (default: <home>/keys/admin.key, made by jit init;
 --admin-key FILE for another). Adding the same binding twice changes nothing; binding a taken id to
 another key is refused until it is removed.

@@ -1,8 +1,7 @@
 import type { FsckReport } from '../kernel/index.js';
 import { Kernel } from '../kernel/index.js';
-import { ConnectionError, RpcClient } from '../rpc/index.js';
-import { socketPath } from '../util/home.js';
-import { call } from './connect.js';
+import { ConnectionError, type RpcClient } from '../rpc/index.js';
+import { call, connectCli } from './connect.js';
 import { Exit } from './exit-codes.js';
 import { type Io, progress, toJson } from './output.js';
 
@@ -20,7 +19,7 @@ export async function fsck(io: Io, home: string, json: boolean): Promise<number>
   let report: FsckReport;
   let client: RpcClient | undefined;
   try {
-    client = await RpcClient.connect({ path: socketPath(home) });
+    client = await connectCli(home);
   } catch (e) {
     if (!(e instanceof ConnectionError)) throw e;
   }

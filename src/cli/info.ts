@@ -1,5 +1,4 @@
-import { RpcClient } from '../rpc/index.js';
-import { socketPath } from '../util/home.js';
+import { connectCli } from './connect.js';
 import { Exit } from './exit-codes.js';
 import { type Io, toJson } from './output.js';
 
@@ -25,7 +24,7 @@ function planeLines(p: Record<string, unknown>): string {
 }
 
 export async function info(io: Io, home: string, json: boolean): Promise<number> {
-  const client = await RpcClient.connect({ path: socketPath(home) });
+  const client = await connectCli(home);
   try {
     const r = (await client.call('jit.info', {})) as Record<string, unknown>;
     if (json) io.out(`${toJson({ ok: true, ...r })}\n`);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolveHome } from '../util/home.js';
+import { ACL_HELP, acl } from './acl.js';
 import { AGENT_HELP, agents, KEYGEN_HELP, keygen } from './agents.js';
 import { Exit } from './exit-codes.js';
 import { FSCK_HELP, fsck } from './fsck.js';
@@ -29,11 +30,14 @@ Commands:
   ref list|branch|tag|set|delete                          branches and tags
   keygen                  a new Ed25519 key pair for an agent
   agent list|add|remove   the trust store: which key each agent id signs with
+  acl list|allow|deny|remove|check                        who may do what
   fsck                    log checksums, invariants, replay equality
   wal verify|repair       check or salvage the write-ahead log (repair: stop jitd first)
   help                    this text
 
 All but init, keygen, fsck and wal talk to a running jitd (npm start); fsck uses it when it is up.
+They log in with the data directory's admin key (<home>/keys/admin.key); to act as an agent
+instead, set JIT_KEY=<its key file> and JIT_LOGIN=<its id>.
 
 Common options:
   --home DIR    data directory (default: $JIT_HOME, else ./.jit)
@@ -57,6 +61,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   out: { type: 'string' },
   role: { type: 'string' },
+  builtin: { type: 'boolean' },
   'admin-key': { type: 'string' },
 } as const;
 
@@ -161,6 +166,20 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           {
             ...(values.role !== undefined ? { role: values.role } : {}),
             ...(values['admin-key'] !== undefined ? { adminKey: values['admin-key'] } : {}),
+          },
+          usage,
+        );
+      case 'acl':
+        if (values.help) return help(ACL_HELP);
+        return await acl(
+          io,
+          home,
+          json,
+          sub,
+          rest,
+          {
+            ...(values.builtin !== undefined ? { builtin: values.builtin } : {}),
+            ...(values.role !== undefined ? { role: values.role } : {}),
           },
           usage,
         );

@@ -16,6 +16,8 @@ Usage:
   jit sws patch ID [FILE|-]                       apply a JSON patch (from FILE or stdin)
   jit sws commit ID [-m MESSAGE]                  collapse into a snapshot on the branch
   jit sws discard ID                              drop the SWS (the DAG is untouched)
+  jit sws add-member ID AGENT                     let AGENT read and patch it (owner, delegate or admin)
+  jit sws remove-member ID AGENT                  and take that back
 
 A JSON patch: {"ops":[{"op":"put","path":"a.txt","content":"text"},
                       {"op":"delete","path":"b.txt"},{"op":"move","from":"c","to":"d"},
@@ -23,6 +25,7 @@ A JSON patch: {"ops":[{"op":"put","path":"a.txt","content":"text"},
                       {"op":"resolve","path":"a.txt","content":"merged"}]}
 "content" may be {"base64": "..."}; "expect": "<blob id>" or null guards an op.
 You act as --agent, else $JIT_AGENT, else your login name; only the owner (or a delegate) commits.
+Members (owner, delegates, added members) see an SWS; others need an ACL grant (jit acl).
 `;
 
 export interface SwsArgs {
@@ -158,6 +161,17 @@ export async function sws(
       return withClient(home, async (c) => {
         const r = await call(c, 'shadow.discard', { id: a.args[0]!, agent });
         return out(r, `${String(r.state).toLowerCase()}\n`);
+      });
+    case 'add-member':
+    case 'remove-member':
+      if (!need(2)) return usage(SWS_HELP);
+      return withClient(home, async (c) => {
+        const r = await call(c, `shadow.${a.sub === 'add-member' ? 'add' : 'remove'}_member`, {
+          id: a.args[0]!,
+          agent: a.args[1]!,
+        });
+        const members = (r.members as string[]).join(', ') || '(none added)';
+        return out(r, `${r.updated ? 'updated' : 'unchanged'}; members: ${members}\n`);
       });
     default:
       return usage(SWS_HELP);

@@ -17,12 +17,17 @@ import {
   redactUrl,
   relayOps,
   startBridge,
+  Topics,
 } from '../mp/index.js';
-import { agentOps, kernelOps, RpcServer } from '../rpc/index.js';
+import { aclOps, agentOps, guardOps, kernelOps, RpcServer, sessionOps } from '../rpc/index.js';
 import { JIT_VERSION, socketPath } from '../util/home.js';
 import { within } from '../util/time.js';
+import { reconcileAclFile, writeAclFile } from './acl-file.js';
 
 const debug = debuglog('jitd');
+
+/** Refusals reported on jit.kernel.events per second at most (the rest are only counted). */
+const REPORTS_PER_S = 100;
 
 export interface Jitd {
   readonly home: string;
@@ -95,20 +100,63 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
     throw e;
   }
   const { kernelKey, trust } = identity;
+  try {
+    await reconcileAclFile(opts.home, kernel);
+  } catch (e) {
+    await kernel.close();
+    throw e;
+  }
   const handlers = kernelOps(kernel, async () => ({
     ...(info(kernel, opts.home, kernelKey) as Record<string, CborValue>),
-    plane: { ...planeInfo, ...(await planeHealth(plane)) },
+    plane: { ...planeInfo, ...(plane ? await planeHealth(plane) : {}) },
+    security: { ...security, acl_rules: kernel.policy.list.length },
   }));
   for (const [op, h] of agentOps(trust)) handlers.set(op, h);
+  for (const [op, h] of sessionOps(trust)) handlers.set(op, h);
+  // acl.json follows every change, one write at a time, in order
+  let aclWrites = Promise.resolve();
+  for (const [op, h] of aclOps(kernel, trust, (rules) => {
+    aclWrites = aclWrites
+      .then(() => writeAclFile(opts.home, rules))
+      .catch((e: unknown) => debug('cannot write acl.json: %o', e));
+  }))
+    handlers.set(op, h);
   // the native Message Plane transport: jitd relays between its clients
   const broker = new MemoryBroker();
   for (const [op, h] of relayOps(broker)) handlers.set(op, h);
+  // every op behind the ACL: a login first, then the policy (the bridge acts as each sender);
+  // refusals are counted and reported on jit.kernel.events (at most REPORTS_PER_S a second)
+  const security = { denied: 0, reported: 0, unreported: 0 };
+  let window = { second: -1, reports: 0 };
+  guardOps(handlers, {
+    kernel,
+    trust,
+    onDenied: (d) => {
+      security.denied++;
+      const second = Math.floor(performance.now() / 1000);
+      if (window.second !== second) window = { second, reports: 0 };
+      if (plane === undefined || ++window.reports > REPORTS_PER_S) {
+        security.unreported++;
+        return;
+      }
+      security.reported++;
+      plane
+        .publish(Topics.kernelEvents, {
+          event: 'denied',
+          agent: d.agent,
+          op: d.op,
+          error: d.error,
+          reason: d.reason,
+        })
+        .catch((e: unknown) => debug('cannot report a refusal: %o', e));
+    },
+  });
   // the kernel bridge: plane commands become RPC calls; notifications after durability
   const planeInfo = {
     url: opts.plane === undefined ? 'native' : redactUrl(opts.plane),
     transport: 'native',
   };
-  let plane: Plane;
+  let plane: Plane | undefined;
   let bridge: Bridge;
   try {
     const transport = opts.plane === undefined ? broker.connect() : openTransport(opts.plane);
@@ -118,6 +166,13 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
       sender: KERNEL_AGENT,
       signer: keySigner(KERNEL_AGENT, kernelKey),
       verifier: trust,
+      // the ACL at the kernel's subscriptions: a sender must be allowed to publish there
+      authorize: (sender, topic) => {
+        const a = trust.get(sender);
+        if (a === undefined) return `${sender} is not in the trust store`;
+        const d = kernel.policy.decide({ agent: sender, role: a.role }, 'publish', topic);
+        return d.allowed ? undefined : d.reason;
+      },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     bridge = await startBridge({ plane, handlers });
@@ -175,6 +230,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
           await tcp?.close();
           await bridge.close();
           await plane.close();
+          await aclWrites;
           await store.checkpoint().catch((e: unknown) => debug('checkpoint at stop failed: %o', e));
           await kernel.close();
         })();

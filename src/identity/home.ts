@@ -2,6 +2,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TrustStoreError } from './errors.js';
 import { KeyPair } from './keys.js';
+import { keySigner, type Signer } from './signer.js';
 import { TrustStore } from './trust.js';
 
 /** The agent id the kernel signs as. */
@@ -63,4 +64,12 @@ export async function openHomeIdentity(
     if (bound === undefined) await trust.add({ agent, publicKey: key.publicKey, role }, opts);
   }
   return { kernelKey, trust };
+}
+
+/** The signer of a data directory's admin key (for the operator's own tools: the CLI, tests). */
+export async function adminSigner(
+  home: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<Signer> {
+  return keySigner(ADMIN_AGENT, await KeyPair.load(identityPaths(home).adminKey, opts));
 }

@@ -10,7 +10,7 @@ export {
   TrustStoreError,
   UnknownAgentError,
 } from './errors.js';
-export { ADMIN_AGENT, identityPaths, KERNEL_AGENT, openHomeIdentity } from './home.js';
+export { ADMIN_AGENT, adminSigner, identityPaths, KERNEL_AGENT, openHomeIdentity } from './home.js';
 export {
   fingerprint,
   KeyPair,
@@ -20,4 +20,4 @@ export {
   verifyEd25519,
 } from './keys.js';
 export { keySigner, type Signer, staticVerifier, type Verdict, type Verifier } from './signer.js';
-export { type AgentRole, checkAgentId, type TrustedAgent, TrustStore } from './trust.js';
+export { type AgentRole, checkAgentId, ROLES, type TrustedAgent, TrustStore } from './trust.js';

@@ -11,9 +11,13 @@ import {
 import { fingerprint, PUBLIC_KEY_BYTES, publicKeyObject, verifyEd25519 } from './keys.js';
 import type { Verdict, Verifier } from './signer.js';
 
-/** `kernel`: the daemon's own key; `admin`: may change the trust store; `agent`: everyone else. */
-export type AgentRole = 'kernel' | 'admin' | 'agent';
-const ROLES: readonly AgentRole[] = ['kernel', 'admin', 'agent'];
+/**
+ * `kernel`: the daemon's own key; `admin`: may change the trust store and the ACL; `agent`: an
+ * ordinary agent; `restricted`: a sandboxed (untrusted, LLM) agent that may only work inside the
+ * SWSs it is a member of (security level 2 in JITNA's terms).
+ */
+export type AgentRole = 'kernel' | 'admin' | 'agent' | 'restricted';
+export const ROLES: readonly AgentRole[] = ['kernel', 'admin', 'agent', 'restricted'];
 
 export interface TrustedAgent {
   readonly agent: string;

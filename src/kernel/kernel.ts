@@ -4,12 +4,22 @@ import {
   blake3Hex,
   blake3Stream,
   type CborValue,
+  decode,
+  encode,
   encodeTo,
   fromHex,
   toHex,
 } from '../codec/index.js';
 import { encodeNode, type JitNode, makeNode, type NodeId, nodeId, ROOT_ID } from '../dag/index.js';
 import { describeValue, JitError } from '../errors/index.js';
+import {
+  type AclRule,
+  canonicalRules,
+  decodeRules,
+  encodeRules,
+  Policy,
+  ruleText,
+} from '../policy/index.js';
 import {
   decodeRefUpdate,
   type KnownNode,
@@ -42,11 +52,13 @@ import {
   decodeSwsAnnotate,
   decodeSwsCreate,
   decodeSwsDestroy,
+  decodeSwsMember,
   decodeSwsPatch,
   decodeSwsTable,
   encodeSwsAnnotate,
   encodeSwsCreate,
   encodeSwsDestroy,
+  encodeSwsMember,
   encodeSwsPatch,
   encodeSwsTable,
   SEVERITIES,
@@ -94,29 +106,33 @@ function agentName(v: unknown, field: string): string {
  */
 export class Kernel {
   readonly store: Store;
+  /** The ACL: its rules are kernel state (ACL_SET records), its memberships the SWSs'. */
+  readonly policy: Policy;
   private readonly swss: Map<string, Sws>;
   /** Nodes admitted but not yet durable, readable by later commands. */
   private readonly inflight = new Map<NodeId, JitNode>();
   private closed = false;
 
-  private constructor(store: Store, swss: Map<string, Sws>) {
+  private constructor(store: Store, state: KernelState) {
     this.store = store;
-    this.swss = swss;
+    this.swss = state.swss;
+    this.policy = new Policy(
+      (sws, agent) => this.swss.get(sws)?.isMember(agent) ?? false,
+      state.acl,
+    );
   }
 
   static async open(dir: string, opts: Omit<OpenOptions, 'onRecord'> = {}): Promise<Kernel> {
-    const swss = new Map<string, Sws>();
+    const state: KernelState = { swss: new Map(), acl: [] };
     const store = await Store.open(dir, {
       ...opts,
-      // a checkpoint carries the SWS table as it was at its offset; the records after it follow
-      onCheckpoint: (ext) => {
-        swss.clear();
-        if (ext !== null) for (const [id, s] of decodeSwsTable(ext)) swss.set(id, s);
-      },
-      onRecord: (rec) => replay(swss, rec),
+      // a checkpoint carries the SWS table and the ACL as they were at its offset; the records
+      // after it follow
+      onCheckpoint: (ext) => restoreExtension(state, ext),
+      onRecord: (rec) => replay(state, rec),
     });
-    store.checkpointExtension = () => encodeSwsTable(swss);
-    const k = new Kernel(store, swss);
+    const k = new Kernel(store, state);
+    store.checkpointExtension = () => encodeExtension(state.swss, k.policy.list);
     if (store.refs().length === 0 && store.reader.size === 1) await k.init();
     return k;
   }
@@ -371,11 +387,72 @@ export class Kernel {
     };
   }
 
-  /** shadow.list: every SWS the kernel knows, by id. */
-  list(): Promise<Record<string, CborValue>[]> {
+  /** shadow.list: every SWS the kernel knows (or those `visible` keeps), by id. */
+  list(visible?: (id: string) => boolean): Promise<Record<string, CborValue>[]> {
     return this.run(() =>
-      [...this.swss.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((s) => this.describe(s)),
+      [...this.swss.values()]
+        .filter((s) => visible === undefined || visible(s.id))
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .map((s) => this.describe(s)),
     );
+  }
+
+  /** Is `agent` the owner, a delegate or an added member of SWS `id` (false: no such SWS)? */
+  isMember(id: string, agent: string): boolean {
+    return this.swss.get(id)?.isMember(agent) ?? false;
+  }
+
+  /**
+   * shadow.add_member / remove_member: lets `agent` read and patch the SWS (or no longer). Only
+   * the owner or a delegate (`by`), or an administrator (`by` null). Idempotent: answers
+   * `updated:false` when nothing changes. The owner and delegates are members by creation.
+   */
+  setMember(
+    id: string,
+    agent: string,
+    add: boolean,
+    by: string | null,
+  ): Promise<{ members: string[]; updated: boolean }> {
+    return this.run((tx) => {
+      const s = this.sws(id);
+      const who = agentName(agent, 'member');
+      if (by !== null && !s.mayFinish(agentName(by, 'agent')))
+        throw new AccessDeniedError(
+          `only the owner or a delegate of SWS ${s.id} may change its members`,
+          { sws: s.id },
+        );
+      if (s.state !== 'ACTIVE')
+        throw new SwsStateError(`SWS ${s.id} is ${s.state}`, { sws: s.id, state: s.state });
+      if (!add && s.mayFinish(who))
+        throw new PatchInputError(
+          `${who} is the owner or a delegate of SWS ${s.id}, which cannot be removed`,
+          { sws: s.id },
+        );
+      const members = (): string[] => [...s.members].sort();
+      if (s.members.has(who) === add || (add && s.mayFinish(who)))
+        return { members: members(), updated: false };
+      tx.record(WalOp.SWS_MEMBER, encodeSwsMember(s.id, who, add));
+      if (add) s.members.add(who);
+      else s.members.delete(who);
+      return { members: members(), updated: true };
+    });
+  }
+
+  /**
+   * acl.set: replaces the ACL's rules (checked and made canonical first; bad rules change
+   * nothing). Logged as one ACL_SET record; answers `updated:false` when the rules are the same.
+   */
+  setAcl(rules: readonly AclRule[]): Promise<{ rules: AclRule[]; updated: boolean }> {
+    return this.run((tx) => {
+      const next = canonicalRules(rules);
+      const same =
+        next.length === this.policy.list.length &&
+        next.every((r, i) => ruleText(r) === ruleText(this.policy.list[i]!));
+      if (same) return { rules: next, updated: false };
+      tx.record(WalOp.ACL_SET, encodeRules(next));
+      this.policy.setRules(next);
+      return { rules: next, updated: true };
+    });
   }
 
   /**
@@ -526,7 +603,7 @@ export class Kernel {
 
   /** Active SWS count and a digest of every SWS (for info and fsck). */
   swsSummary(): { active: number; total: number; digest: string } {
-    return summarize(this.swss);
+    return summarize({ swss: this.swss, acl: this.policy.list });
   }
 
   /**
@@ -561,12 +638,12 @@ export class Kernel {
       signal?: AbortSignal;
     } = {},
   ): Promise<ReplayDigests> {
-    const swss = new Map<string, Sws>();
+    const state: KernelState = { swss: new Map(), acl: [] };
     try {
-      const r = await replayReadOnly(dir, { ...opts, onRecord: (rec) => replay(swss, rec) });
+      const r = await replayReadOnly(dir, { ...opts, onRecord: (rec) => replay(state, rec) });
       return {
         store: r.digest,
-        sws: summarize(swss).digest,
+        sws: summarize(state).digest,
         records: r.records,
         end: r.end,
         tail: r.tail.kind,
@@ -632,13 +709,41 @@ function fsckReport(
   return { ok: checks.every((c) => c.ok), records: r.records, checks };
 }
 
-function summarize(swss: ReadonlyMap<string, Sws>): {
+/** What the kernel keeps beside the store: the SWSs and the ACL's rules. */
+interface KernelState {
+  readonly swss: Map<string, Sws>;
+  acl: readonly AclRule[];
+}
+
+/**
+ * The checkpoint extension: the SWS table alone while the ACL is empty (the form older
+ * checkpoints have), else `{sws: table bytes, acl: ACL_SET payload}`.
+ */
+function encodeExtension(swss: ReadonlyMap<string, Sws>, acl: readonly AclRule[]): Uint8Array {
+  const table = encodeSwsTable(swss);
+  return acl.length === 0 ? table : encode({ sws: table, acl: encodeRules(acl) });
+}
+
+function restoreExtension(state: KernelState, ext: Uint8Array | null): void {
+  state.swss.clear();
+  state.acl = [];
+  if (ext === null) return;
+  const v = decode(ext);
+  const both = !Array.isArray(v) ? (v as { sws: Uint8Array; acl: Uint8Array }) : undefined;
+  for (const [id, s] of decodeSwsTable(both?.sws ?? ext)) state.swss.set(id, s);
+  if (both !== undefined) state.acl = decodeRules(both.acl);
+}
+
+function summarize(state: { swss: ReadonlyMap<string, Sws>; acl: readonly AclRule[] }): {
   active: number;
   total: number;
   digest: string;
 } {
-  const all = [...swss.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
-  const d = all.map((s) => `${s.id}:${s.digest()}`).join('\n');
+  const all = [...state.swss.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const lines = all.map((s) => `${s.id}:${s.digest()}`);
+  // the ACL counts once it has rules (so digests of stores without one did not change)
+  if (state.acl.length > 0) lines.push(`acl:${blake3Hex(encodeRules(state.acl))}`);
+  const d = lines.join('\n');
   return {
     active: all.filter((s) => s.state === 'ACTIVE').length,
     total: all.length,
@@ -647,7 +752,8 @@ function summarize(swss: ReadonlyMap<string, Sws>): {
 }
 
 /** Rebuilds SWS state from the log, record by record (the same transitions as admission). */
-function replay(swss: Map<string, Sws>, rec: WalRecord): void {
+function replay(state: KernelState, rec: WalRecord): void {
+  const swss = state.swss;
   switch (rec.op) {
     case WalOp.SWS_CREATE: {
       const h = decodeSwsCreate(rec.payload);
@@ -675,6 +781,17 @@ function replay(swss: Map<string, Sws>, rec: WalRecord): void {
       s.annotations.push(a.annotation);
       return;
     }
+    case WalOp.SWS_MEMBER: {
+      const m = decodeSwsMember(rec.payload);
+      const s = swss.get(m.sws);
+      if (s === undefined) throw new SwsNotFoundError(`SWS_MEMBER for unknown SWS ${m.sws}`);
+      if (m.add) s.members.add(m.agent);
+      else s.members.delete(m.agent);
+      return;
+    }
+    case WalOp.ACL_SET:
+      state.acl = decodeRules(rec.payload);
+      return;
     case WalOp.SET_REF: {
       const u = decodeRefUpdate(rec.payload);
       if (u.link === undefined || u.target === null) return;

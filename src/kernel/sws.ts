@@ -77,6 +77,8 @@ export class Sws {
   readonly overlay = new Map<string, OverlayEntry>();
   readonly patches = new Set<string>();
   readonly annotations: Annotation[] = [];
+  /** Agents added with `shadow.add_member` (the owner and delegates are members already). */
+  readonly members = new Set<string>();
   result: CollapseResult | undefined;
   /** For each directory, how many overlay files under it are live (a blob or a conflict). */
   private readonly liveUnder = new Map<string, number>();
@@ -115,6 +117,11 @@ export class Sws {
     return this.liveUnder.has(dir);
   }
 
+  /** May `agent` read and patch this SWS (owner, delegate or added member)? */
+  isMember(agent: string): boolean {
+    return this.mayFinish(agent) || this.members.has(agent);
+  }
+
   /** May `agent` commit or discard this SWS? */
   mayFinish(agent: string): boolean {
     return agent === this.header.owner || this.header.delegates.includes(agent);
@@ -126,7 +133,11 @@ export class Sws {
    */
   digest(): string {
     return blake3Hex(
-      encode({ id: fromHex(this.header.id)!, content: fromHex(this.contentDigest())! }),
+      encode({
+        id: fromHex(this.header.id)!,
+        content: fromHex(this.contentDigest())!,
+        ...(this.members.size > 0 ? { members: [...this.members].sort() } : {}),
+      }),
     );
   }
 
@@ -259,6 +270,16 @@ export function decodeSwsDestroy(b: Uint8Array): { sws: string; reason: DestroyR
 }
 
 /** The whole SWS table, for a checkpoint: canonical CBOR, SWSs sorted by id. */
+/** SWS_MEMBER: `agent` added to (or removed from) the members of `sws`. */
+export function encodeSwsMember(sws: string, agent: string, add: boolean): Uint8Array {
+  return encode({ sws: fromHex(sws)!, agent, add });
+}
+
+export function decodeSwsMember(b: Uint8Array): { sws: string; agent: string; add: boolean } {
+  const v = decode(b) as { sws: Uint8Array; agent: string; add: boolean };
+  return { sws: toHex(v.sws), agent: v.agent, add: v.add };
+}
+
 export function encodeSwsTable(swss: ReadonlyMap<string, Sws>): Uint8Array {
   const all = [...swss.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
   return encode(
@@ -273,6 +294,7 @@ export function encodeSwsTable(swss: ReadonlyMap<string, Sws>): Uint8Array {
         overlay,
         patches: [...s.patches].sort().map((p) => fromHex(p)!),
         ...(s.annotations.length > 0 ? { annotations: s.annotations.map(annotationValue) } : {}),
+        ...(s.members.size > 0 ? { members: [...s.members].sort() } : {}),
         result:
           r === undefined
             ? null
@@ -294,6 +316,7 @@ export function decodeSwsTable(b: Uint8Array): Map<string, Sws> {
     for (const [p, ...rest] of v.overlay as CborValue[][]) s.set(p as string, entryFrom(rest));
     for (const p of v.patches as Uint8Array[]) s.patches.add(toHex(p));
     for (const a of (v.annotations ?? []) as CborValue[]) s.annotations.push(annotationFrom(a));
+    for (const m of (v.members ?? []) as string[]) s.members.add(m);
     const r = v.result as Record<string, CborValue> | null;
     if (r !== null) {
       const rw = r.rewrite as Uint8Array | null;

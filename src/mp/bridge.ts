@@ -1,5 +1,6 @@
 import { debuglog } from 'node:util';
 import type { CborValue } from '../codec/index.js';
+import { ErrorCode } from '../errors/index.js';
 import { type Handler, type HandlerContext, toWireError } from '../rpc/index.js';
 import { within } from '../util/time.js';
 import { ImpersonationError } from './errors.js';
@@ -67,7 +68,9 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     answered.set(key, { topic, answer });
     if (answered.size > limit) answered.delete(answered.keys().next().value as string);
   };
-  const ctx = (): HandlerContext => ({
+  /** A call made for a message acts as its verified sender: the ACL sees the sender, not the kernel. */
+  const ctx = (sender: string): HandlerContext => ({
+    session: { agent: sender },
     signal: new AbortController().signal,
     challenge: 'bridge',
     rid: 0,
@@ -75,6 +78,20 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   });
 
   const stopReports = plane.onReject((r: Rejection) => {
+    // a command the ACL refused gets its answer, so the sender's outbox stops retrying
+    const m = /^jit\.sws\.([^.]+)\.(patch|commit|discard|analyze)$/.exec(r.topic);
+    if (r.reason === 'denied' && m !== null && r.sender !== undefined && r.id !== undefined)
+      notify(Topics.swsStatus(m[1]!), {
+        re: r.id,
+        sender: r.sender,
+        op: m[2]!,
+        ok: false,
+        error: {
+          code: ErrorCode.E_ACCESS_DENIED,
+          name: 'E_ACCESS_DENIED',
+          message: `refused by the ACL: ${r.detail ?? ''}`,
+        },
+      });
     if (r.reason === 'duplicate' && r.sender !== undefined && r.id !== undefined) {
       // a retried (or replayed) command: answer it again, since the first answer may have been
       // lost; it is not run twice
@@ -135,7 +152,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
 
   const run = async (kind: Command, sws: string, sender: string, p: M): Promise<CborValue> => {
     const call = (op: string, payload: CborValue): Promise<CborValue> =>
-      Promise.resolve(handlers.get(op)!(payload, ctx()));
+      Promise.resolve(handlers.get(op)!(payload, ctx(sender)));
     switch (kind) {
       case 'patch': {
         const patch = p.patch as M | undefined;

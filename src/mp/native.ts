@@ -1,4 +1,5 @@
 import type { CborValue } from '../codec/index.js';
+import type { Signer } from '../identity/index.js';
 import { ConnectionError, RpcClient } from '../rpc/index.js';
 import { QueuedSubscription } from './delivery-queue.js';
 import { PlaneClosedError } from './errors.js';
@@ -41,6 +42,7 @@ export class NativeTransport implements Transport {
     },
   ];
   private readonly where: NativeAddress;
+  private readonly login: Signer | undefined;
   private client: RpcClient | undefined;
   private starting: Promise<RpcClient> | undefined;
   private queue: Queued[] = [];
@@ -49,8 +51,13 @@ export class NativeTransport implements Transport {
   /** Connections made so far (1 after start; more after reconnects). */
   connections = 0;
 
-  constructor(where: NativeAddress) {
+  /**
+   * `login`: the agent this connection acts as (jitd checks every publish and subscribe against
+   * its ACL for that agent); it logs in again on every reconnect.
+   */
+  constructor(where: NativeAddress, opts: { login?: Signer } = {}) {
     this.where = where;
+    this.login = opts.login;
   }
 
   async start(opts: { signal?: AbortSignal } = {}): Promise<void> {
@@ -73,7 +80,10 @@ export class NativeTransport implements Transport {
       let delay = 25;
       for (;;) {
         try {
-          const c = await RpcClient.connect(this.where, signal ? { signal } : {});
+          const c = await RpcClient.connect(this.where, {
+            ...(signal ? { signal } : {}),
+            ...(this.login ? { login: this.login } : {}),
+          });
           if (this.closed) {
             await c.close();
             throw new PlaneClosedError('this native connection is closed');

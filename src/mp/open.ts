@@ -1,3 +1,4 @@
+import type { Signer } from '../identity/index.js';
 import { TopicError } from './errors.js';
 import type { MemoryBroker } from './memory.js';
 import { NativeTransport } from './native.js';
@@ -20,9 +21,13 @@ export function redactUrl(url: string): string {
 /**
  * The transport a plane URL names: `nats://[user:pass@]host:port[?stream=S&prefix=P]` (NATS
  * JetStream), `redis://[user:pass@]host:port[/db][?stream=KEY]` (Redis Streams), `mqtt://[user:pass@]host:port[?prefix=P]` (MQTT 5), `jit://host:port` (jitd's TCP relay), `memory:` (needs `broker`), or a path (jitd's
- * Unix socket relay).
+ * Unix socket relay). `login`: the agent a jitd relay connection logs in as.
  */
-export function openTransport(url: string, opts: { broker?: MemoryBroker } = {}): Transport {
+export function openTransport(
+  url: string,
+  opts: { broker?: MemoryBroker; login?: Signer } = {},
+): Transport {
+  const login = opts.login ? { login: opts.login } : {};
   if (url === 'memory:') {
     if (opts.broker === undefined)
       throw new TopicError('plane "memory:" needs an in-process broker');
@@ -58,10 +63,10 @@ export function openTransport(url: string, opts: { broker?: MemoryBroker } = {})
     return new MqttTransport({ url: u.toString(), ...(prefix ? { prefix } : {}) });
   }
   const m = /^jit:\/\/([^:/]+):(\d+)\/?$/.exec(url);
-  if (m !== null) return new NativeTransport({ host: m[1]!, port: Number(m[2]) });
+  if (m !== null) return new NativeTransport({ host: m[1]!, port: Number(m[2]) }, login);
   if (/^[a-z]+:\/\//.test(url))
     throw new TopicError(
       `unknown plane URL scheme in ${redactUrl(url)} (use nats://, redis://, mqtt://, jit://, memory: or a socket path)`,
     );
-  return new NativeTransport({ path: url });
+  return new NativeTransport({ path: url }, login);
 }

@@ -28,7 +28,8 @@ export type RejectReason =
   | 'wrong-topic'
   | 'not-kernel'
   | 'duplicate'
-  | 'stale';
+  | 'stale'
+  | 'denied';
 
 export interface Rejection {
   readonly reason: RejectReason;
@@ -90,6 +91,13 @@ export interface PlaneOptions {
   readonly verifier?: Verifier;
   /** Drop unsigned messages (default: true when a verifier is given). */
   readonly requireSignatures?: boolean;
+  /**
+   * The ACL at this subscriber: asked, once a message's signature has verified, whether its sender
+   * may publish on the topic; a reason (text) drops it as `denied`, undefined lets it through.
+   * jitd's plane asks the kernel's policy, so a message no agent may send is refused at the kernel
+   * whatever the broker let through.
+   */
+  readonly authorize?: (sender: string, topic: string) => string | undefined;
   /** Remembered (sender, id) pairs for duplicate suppression, per subscription (default 16384). */
   readonly dedupWindow?: number;
   /** Out-of-order messages held per (topic, sender) before a gap is reported (default 256). */
@@ -170,6 +178,7 @@ export class Plane {
       'not-kernel': 0,
       duplicate: 0,
       stale: 0,
+      denied: 0,
     },
   };
   private readonly opts: PlaneOptions;
@@ -315,9 +324,16 @@ export class Plane {
       let attempts = 0;
       const attempt = (): void => {
         if (!status.waiting.has(id)) return;
-        this.send(topic, bytes, opts.signal, envelope, attempts++).catch((e: unknown) =>
-          debug('command %s on %s not sent (will retry): %o', id, topic, e),
-        );
+        this.send(topic, bytes, opts.signal, envelope, attempts++).catch((e: unknown) => {
+          // refused for good (the ACL, a bad message): retrying cannot help
+          const code = (e as { codeName?: string }).codeName;
+          if (code === 'E_ACCESS_DENIED' || code === 'E_BAD_PAYLOAD') {
+            finish();
+            reject(e);
+            return;
+          }
+          debug('command %s on %s not sent (will retry): %o', id, topic, e);
+        });
         timer = setTimeout(attempt, delay);
         delay = Math.min(delay * 2, max);
       };
@@ -422,6 +438,8 @@ export class Plane {
     if (v === 'unsigned') {
       if (this.requireSigs) return { reason: 'unsigned', ...who() };
     } else if (v !== 'ok') return { reason: v, ...who() };
+    const why = this.opts.authorize?.(e.sender, d.topic);
+    if (why !== undefined) return { reason: 'denied', ...who(), detail: why };
     if (e.ts > this.clock) this.clock = e.ts;
     return new Delivered(e, d);
   }

@@ -1,3 +1,4 @@
+import { patternMatcher as matcherOf } from '../util/pattern.js';
 import { TopicError } from './errors.js';
 
 /** Longest topic or pattern, in characters. */
@@ -47,18 +48,7 @@ export function checkPattern(pattern: unknown): string {
 
 /** A matcher for a (checked) pattern, NATS style. */
 export function patternMatcher(pattern: string): (topic: string) => boolean {
-  const ps = checkPattern(pattern).split('.');
-  if (!ps.includes('*') && ps.at(-1) !== '>') return (t) => t === pattern;
-  return (topic) => {
-    const ts = topic.split('.');
-    for (let i = 0; i < ps.length; i++) {
-      const p = ps[i]!;
-      if (p === '>') return ts.length > i;
-      if (i >= ts.length) return false;
-      if (p !== '*' && p !== ts[i]) return false;
-    }
-    return ts.length === ps.length;
-  };
+  return matcherOf(checkPattern(pattern));
 }
 
 /** The SWS topics of RFC-0008 and the kernel's own. */

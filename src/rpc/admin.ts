@@ -70,9 +70,9 @@ export function agentOps(trust: TrustStore): [string, Handler][] {
             `payload.public_key must be 64 hex characters (an Ed25519 public key), not ${describeValue(m.public_key)}`,
           );
         const role = (m.role ?? 'agent') as AgentRole;
-        if (role !== 'agent' && role !== 'admin')
+        if (role !== 'agent' && role !== 'admin' && role !== 'restricted')
           throw new BadRequestError(
-            `payload.role must be "agent" or "admin", not ${describeValue(m.role)}`,
+            `payload.role must be "agent", "restricted" or "admin", not ${describeValue(m.role)}`,
           );
         const r = await trust.add({ agent, publicKey: key, role }, { signal: ctx.signal });
         return { agent: agentView(r.agent), added: r.added };

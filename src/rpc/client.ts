@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { type CborValue, FrameReader } from '../codec/index.js';
 import type { Signer } from '../identity/index.js';
-import { adminAuth } from './admin.js';
+import { adminAuth, adminSigningBytes } from './admin.js';
 import { batchedWriter } from './batched-write.js';
 import { ConnectionError, RemoteError } from './errors.js';
 import { decodeResponse, encodeRequestFrame } from './protocol.js';
@@ -69,10 +69,26 @@ export class RpcClient {
     this.waiting.clear();
   }
 
-  /** Connects to a Unix socket path or a TCP host:port. */
-  static connect(
+  /**
+   * Connects to a Unix socket path or a TCP host:port and, given `login`, logs in as that signer's
+   * agent (jitd serves nothing but `handshake` and `session.*` before a login).
+   */
+  static async connect(
     where: { path: string } | { host: string; port: number },
-    opts: { signal?: AbortSignal } = {},
+    opts: { signal?: AbortSignal; login?: Signer } = {},
+  ): Promise<RpcClient> {
+    const c = await RpcClient.open(where, opts);
+    if (opts.login !== undefined)
+      await c.login(opts.login, opts.signal ? { signal: opts.signal } : {}).catch(async (e) => {
+        await c.close();
+        throw e;
+      });
+    return c;
+  }
+
+  private static open(
+    where: { path: string } | { host: string; port: number },
+    opts: { signal?: AbortSignal },
   ): Promise<RpcClient> {
     opts.signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
@@ -159,6 +175,31 @@ export class RpcClient {
 
   private challenge: Promise<string> | undefined;
 
+  /** This connection's challenge (from `handshake`, fetched once). */
+  private challengeOf(opts: { signal?: AbortSignal }): Promise<string> {
+    this.challenge ??= this.call('handshake', {}, opts).then(
+      (r) => (r as { challenge: string }).challenge,
+    );
+    return this.challenge;
+  }
+
+  /**
+   * Binds this connection to `signer`'s agent (`session.login`): signs this connection's challenge,
+   * so the login cannot be replayed elsewhere. Resolves with the agent's role.
+   */
+  async login(
+    signer: Signer,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<{ agent: string; role: string }> {
+    const challenge = await this.challengeOf(opts);
+    const args = { agent: signer.agent };
+    const sig = signer.sign(adminSigningBytes('session.login', challenge, args));
+    return (await this.call('session.login', { ...args, sig }, opts)) as {
+      agent: string;
+      role: string;
+    };
+  }
+
   /**
    * Calls an op that needs an admin's signature: fetches this connection's challenge (once), signs
    * `{op, challenge, args}` with `signer` and sends it as `payload.auth`.
@@ -169,10 +210,7 @@ export class RpcClient {
     signer: Signer,
     opts: { signal?: AbortSignal } = {},
   ): Promise<CborValue> {
-    this.challenge ??= this.call('handshake', {}, opts).then(
-      (r) => (r as { challenge: string }).challenge,
-    );
-    const challenge = await this.challenge;
+    const challenge = await this.challengeOf(opts);
     return this.call(op, { ...args, auth: adminAuth(signer, op, challenge, args) }, opts);
   }
 

@@ -3,6 +3,8 @@
  * envelopes, the wire error mapping, a multiplexing server and a typed client.
  */
 
+export { type GuardOptions, guardOps } from './access.js';
+export { aclOps, rulesDigest } from './acl.js';
 export { adminAuth, adminSigningBytes, agentOps } from './admin.js';
 export { RpcClient } from './client.js';
 export {
@@ -23,4 +25,11 @@ export {
   type Request,
   type Response,
 } from './protocol.js';
-export { type Handler, type HandlerContext, MAX_BAD_REQUESTS, RpcServer } from './server.js';
+export {
+  type Handler,
+  type HandlerContext,
+  MAX_BAD_REQUESTS,
+  RpcServer,
+  type Session,
+} from './server.js';
+export { sessionOps } from './session.js';

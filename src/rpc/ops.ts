@@ -147,6 +147,14 @@ export function kernelOps(
       },
     ],
     ['shadow.list', async () => ({ sws: await kernel.list() })],
+    ...(['add', 'remove'] as const).map((how): [string, Handler] => [
+      `shadow.${how}_member`,
+      (p) => {
+        const m = map(p);
+        const by = m.by === undefined || m.by === null ? null : need(m, 'by');
+        return kernel.setMember(need(m, 'id'), need(m, 'agent'), how === 'add', by);
+      },
+    ]),
     ['shadow.discard', (p) => kernel.discard(need(map(p), 'id'), need(map(p), 'agent'))],
     [
       'shadow.commit',

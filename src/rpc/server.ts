@@ -6,7 +6,17 @@ import { batchedWriter } from './batched-write.js';
 import { InvalidOpError, toWireError } from './errors.js';
 import { decodeRequest, encodeResponseFrame } from './protocol.js';
 
+/** Who a connection is: set by `session.login`, absent until then. */
+export interface Session {
+  agent?: string;
+}
+
 export interface HandlerContext {
+  /**
+   * The connection's identity (the same object for every request on it). The kernel bridge sets
+   * it to a message's verified sender, so commands from the plane are checked like calls.
+   */
+  readonly session: Session;
   /** Aborted when the connection closes or the server stops. */
   readonly signal: AbortSignal;
   /**
@@ -68,6 +78,7 @@ export class RpcServer {
     const reader = new FrameReader();
     const conn = new AbortController();
     const challenge = randomBytes(16).toString('hex');
+    const session: Session = {};
     let bad = 0;
     let inFlight = 0;
     let peerEnded = false;
@@ -116,6 +127,7 @@ export class RpcServer {
             .then(() =>
               h(req.payload, {
                 signal: conn.signal,
+                session,
                 challenge,
                 rid,
                 push: (result) => send(encodeResponseFrame({ rid, status: 'PUSH', result })),

@@ -66,11 +66,12 @@ export class Agent {
 
   static async connect(o: AgentOptions): Promise<Agent> {
     const key = typeof o.key === 'string' ? await KeyPair.load(o.key) : o.key;
+    const signer = keySigner(o.agent, key);
     const url = o.plane ?? process.env.JIT_PLANE ?? socketPath(resolveHome());
     const transport =
       url === 'memory:' && o.broker !== undefined
         ? o.broker.connect()
-        : openTransport(url, o.broker ? { broker: o.broker } : {});
+        : openTransport(url, { login: signer, ...(o.broker ? { broker: o.broker } : {}) });
     // jitd's own relay (a socket path or jit://) is also its RPC address; a broker URL is not
     const brokerUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('jit://');
     const kernel =
@@ -78,7 +79,10 @@ export class Agent {
     const rpc =
       kernel === undefined
         ? undefined
-        : await RpcClient.connect(where(kernel), o.signal ? { signal: o.signal } : {});
+        : await RpcClient.connect(where(kernel), {
+            login: signer,
+            ...(o.signal ? { signal: o.signal } : {}),
+          });
     let verifier = o.verifier;
     if (verifier === undefined) {
       if (rpc === undefined) throw new TypeError('plane "memory:" needs a verifier');
@@ -92,7 +96,7 @@ export class Agent {
     const plane = await Plane.open({
       transport,
       sender: o.agent,
-      signer: keySigner(o.agent, key),
+      signer,
       verifier,
       ...(o.signal ? { signal: o.signal } : {}),
     });
@@ -110,6 +114,24 @@ export class Agent {
       opts.signal ? { signal: opts.signal } : {},
     )) as { id: string };
     return r.id;
+  }
+
+  /**
+   * Lets `agent` read, patch and follow the SWS's topics (`shadow.add_member`); only its owner or
+   * a delegate may. `remove` takes it back.
+   */
+  async addMember(
+    sws: string,
+    agent: string,
+    opts: { remove?: boolean; signal?: AbortSignal } = {},
+  ): Promise<string[]> {
+    if (this.rpc === undefined) throw new TypeError('membership needs jitd (not memory:)');
+    const r = (await this.rpc.call(
+      opts.remove === true ? 'shadow.remove_member' : 'shadow.add_member',
+      { id: sws, agent },
+      opts.signal ? { signal: opts.signal } : {},
+    )) as { members: string[] };
+    return r.members;
   }
 
   private async command(

@@ -22,6 +22,8 @@ export const WalOp = {
   SYNC_EVENT: 6,
   CHECKPOINT: 7,
   SWS_ANNOTATE: 8,
+  ACL_SET: 9,
+  SWS_MEMBER: 10,
 } as const;
 export type WalOpName = keyof typeof WalOp;
 export type WalOpNumber = (typeof WalOp)[WalOpName];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { startJitd } from '../../src/daemon/jitd.js';
-import { KeyPair } from '../../src/identity/index.js';
+import { adminSigner, KeyPair } from '../../src/identity/index.js';
 import { RpcClient } from '../../src/rpc/index.js';
 import { Agent } from '../../src/sdk/index.js';
 import { socketPath } from '../../src/util/home.js';
@@ -68,7 +68,10 @@ export async function patchStorm(opts: {
       }),
     );
     await fault;
-    const c = await RpcClient.connect({ path: socketPath(home) });
+    const c = await RpcClient.connect(
+      { path: socketPath(home) },
+      { login: await adminSigner(home) },
+    );
     const status = (await c.call('shadow.status', { id: sws })) as { patches: number };
     assert.equal(status.patches, target, 'every patch exactly once');
     const { files } = (await c.call('shadow.files', { id: sws })) as { files: object };

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import type { CborValue } from '../../src/codec/index.js';
+import { adminSigner } from '../../src/identity/index.js';
 import { RemoteError, RpcClient } from '../../src/rpc/index.js';
 import { socketPath } from '../../src/util/home.js';
 import { enc } from '../helpers/kernel.js';
@@ -91,8 +92,9 @@ describe('kernel - crash recovery of jitd under SIGKILL with 8 clients', () => {
       const fromPatch = acked.patches.length;
       const fromCommit = acked.commits.length;
       const p = await start(home);
+      const login = await adminSigner(home);
       const clients = await Promise.all(
-        Array.from({ length: 8 }, () => RpcClient.connect({ path: socketPath(home) })),
+        Array.from({ length: 8 }, () => RpcClient.connect({ path: socketPath(home) }, { login })),
       );
       const running = clients.map((c, i) => agent(c, `agent${i}`, acked, r));
       await new Promise((res) => setTimeout(res, 150 + r.int(500)));
@@ -103,7 +105,10 @@ describe('kernel - crash recovery of jitd under SIGKILL with 8 clients', () => {
       await Promise.all(clients.map((c) => c.close()));
 
       const q = await start(home);
-      const c = await RpcClient.connect({ path: socketPath(home) });
+      const c = await RpcClient.connect(
+        { path: socketPath(home) },
+        { login: await adminSigner(home) },
+      );
       try {
         const main = ((await c.call('ref.get', { name: 'main' })) as Obj).target as string;
         const history = new Set([

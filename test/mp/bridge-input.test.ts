@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encode } from '../../src/codec/index.js';
 import { type Jitd, startJitd } from '../../src/daemon/jitd.js';
-import { KeyPair, keySigner } from '../../src/identity/index.js';
+import { adminSigner, KeyPair, keySigner } from '../../src/identity/index.js';
 import {
   type Envelope,
   encodeEnvelope,
@@ -32,11 +32,13 @@ after(async () => {
 });
 
 describe('the kernel bridge under bad input', () => {
-  it('drops forged, misaddressed, unknown-sender, garbage and replayed messages; reports each; changes nothing', async () => {
+  it('drops forged, misaddressed, unknown-sender, garbage, replayed and ACL-refused messages; reports each; changes nothing', async () => {
     const a = await Agent.connect({ agent: 'alice', key: alice, plane: socketPath(jitd.home) });
     const w = await Agent.connect({ agent: 'watcher', key: watcher, plane: socketPath(jitd.home) });
     const sws = await a.openSws();
     const other = await a.openSws();
+    // the watcher reads the SWS's answers as a member (ACL: no member, no subscription)
+    await a.addMember(sws, 'watcher');
     await a.patch(sws, [{ op: 'put', path: 'kept', content: new Uint8Array([1]) }]);
     const digest = (await a.rpc!.call('shadow.status', { id: sws })) as { digest: string };
     const events: Message[] = [];
@@ -44,7 +46,10 @@ describe('the kernel bridge under bad input', () => {
     const answers: Message[] = [];
     await w.plane.subscribe(Topics.swsStatus(sws), (m) => void answers.push(m));
 
-    const raw = new NativeTransport({ path: socketPath(jitd.home) });
+    const raw = new NativeTransport(
+      { path: socketPath(jitd.home) },
+      { login: await adminSigner(jitd.home) },
+    );
     await raw.start();
     const topic = Topics.swsPatch(sws);
     const put = {
@@ -68,6 +73,14 @@ describe('the kernel bridge under bad input', () => {
     // the genuine message never sent before, then replayed
     await raw.publish(topic, bytes);
     await raw.publish(topic, bytes);
+    // well signed, but by an agent that is not a member of the other SWS (a broker let it
+    // through): the kernel's ACL refuses it, and answers, so the sender's outbox stops
+    const otherAnswers: Message[] = [];
+    await a.plane.subscribe(Topics.swsStatus(other), (m) => void otherAnswers.push(m));
+    const intruder = w.plane.envelope(Topics.swsPatch(other), {
+      patch: { author: 'watcher', ops: [{ op: 'put', path: 'x', content: new Uint8Array([7]) }] },
+    });
+    await raw.publish(Topics.swsPatch(other), intruder.bytes);
 
     const want = [
       'bad-signature',
@@ -76,8 +89,13 @@ describe('the kernel bridge under bad input', () => {
       'malformed',
       'malformed',
       'duplicate',
+      'denied',
     ];
-    for (let i = 0; i < 400 && (events.length < want.length || answers.length < 3); i++)
+    for (
+      let i = 0;
+      i < 400 && (events.length < want.length || answers.length < 3 || otherAnswers.length < 1);
+      i++
+    )
       await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(
       events.map((e) => (e.payload as { reason: string }).reason).sort(),
@@ -92,6 +110,10 @@ describe('the kernel bridge under bad input', () => {
     assert.equal(refused.length, 1);
     assert.equal(refused[0]!.ok, false);
     assert.equal((refused[0]!.error as { name: string }).name, 'E_BAD_PAYLOAD');
+    const denied = otherAnswers.map((x) => x.payload as Record<string, unknown>);
+    assert.equal(denied.length, 1);
+    assert.equal(denied[0]!.re, Buffer.from(intruder.envelope.id).toString('hex'));
+    assert.equal((denied[0]!.error as { name: string }).name, 'E_ACCESS_DENIED');
     const genuine = byId(envelope.id);
     assert.equal(genuine.length, 2, 'the replay is answered again');
     assert.deepEqual(genuine[0], genuine[1]);

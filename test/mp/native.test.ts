@@ -1,4 +1,5 @@
 import { type Jitd, startJitd } from '../../src/daemon/jitd.js';
+import { adminSigner } from '../../src/identity/index.js';
 import { NativeTransport } from '../../src/mp/index.js';
 import { socketPath } from '../../src/util/home.js';
 import { tmpDirs } from '../helpers/tmp.js';
@@ -13,7 +14,10 @@ const daemon = (): Promise<Jitd> => {
 
 transportConformance({
   name: 'native',
-  connect: async () => new NativeTransport({ path: socketPath((await daemon()).home) }),
+  connect: async () => {
+    const home = (await daemon()).home;
+    return new NativeTransport({ path: socketPath(home) }, { login: await adminSigner(home) });
+  },
   url: async () => socketPath((await daemon()).home),
   gaps: new NativeTransport({ path: '' }).gaps,
   close: async () => {

@@ -6,6 +6,7 @@ import { main } from '../../src/cli/main.js';
 import { type Jitd, startJitd } from '../../src/daemon/jitd.js';
 import {
   ADMIN_AGENT,
+  adminSigner,
   identityPaths,
   KERNEL_AGENT,
   KeyPair,
@@ -27,7 +28,8 @@ after(async () => {
   await jitd.stop();
 });
 
-const connect = (): Promise<RpcClient> => RpcClient.connect({ path: socketPath(jitd.home) });
+const connect = async (): Promise<RpcClient> =>
+  RpcClient.connect({ path: socketPath(jitd.home) }, { login: await adminSigner(jitd.home) });
 const refused = (code: string) => (e: unknown) => e instanceof RemoteError && e.codeName === code;
 
 describe('identity in jitd', () => {

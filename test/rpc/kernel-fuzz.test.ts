@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { type CborValue, encode, encodeFrame, FrameReader } from '../../src/codec/index.js';
 import { type Jitd, startJitd } from '../../src/daemon/jitd.js';
 import { errorCodeName } from '../../src/errors/index.js';
+import { adminSigner } from '../../src/identity/index.js';
 import { decodeResponse, RpcClient } from '../../src/rpc/index.js';
 import { socketPath } from '../../src/util/home.js';
 import { iterations, replayHint, rng, testSeed } from '../helpers/seed.js';
@@ -15,7 +16,10 @@ let jitd: Jitd;
 before(async () => {
   jitd = await startJitd({ home: await tmp() });
   // some state to protect: a committed file and an active SWS
-  const c = await RpcClient.connect({ path: socketPath(jitd.home) });
+  const c = await RpcClient.connect(
+    { path: socketPath(jitd.home) },
+    { login: await adminSigner(jitd.home) },
+  );
   const { id } = (await c.call('shadow.create', { ref: 'main', owner: 'o' })) as { id: string };
   await c.call('shadow.apply_patch', {
     id,
@@ -124,7 +128,10 @@ describe('rpc - fuzz against the kernel', () => {
     }
     assert.equal(jitd.kernel.store.digest(), store, `the store changed; ${hint}`);
     assert.equal(jitd.kernel.swsSummary().digest, sws, `an SWS changed; ${hint}`);
-    const c = await RpcClient.connect({ path: socketPath(jitd.home) });
+    const c = await RpcClient.connect(
+      { path: socketPath(jitd.home) },
+      { login: await adminSigner(jitd.home) },
+    );
     assert.equal(((await c.call('jit.info', {})) as { sws_active: number }).sws_active, 1);
     await c.close();
   });

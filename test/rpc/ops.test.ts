@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { CborValue } from '../../src/codec/index.js';
 import { type Jitd, startJitd } from '../../src/daemon/jitd.js';
+import { adminSigner } from '../../src/identity/index.js';
 import { RemoteError, RpcClient } from '../../src/rpc/index.js';
 import { socketPath } from '../../src/util/home.js';
 import { enc } from '../helpers/kernel.js';
@@ -13,7 +14,10 @@ let c: RpcClient;
 
 before(async () => {
   jitd = await startJitd({ home: await tmp() });
-  c = await RpcClient.connect({ path: socketPath(jitd.home) });
+  c = await RpcClient.connect(
+    { path: socketPath(jitd.home) },
+    { login: await adminSigner(jitd.home) },
+  );
 });
 after(async () => {
   await c.close();

@@ -87,10 +87,11 @@ describe('agents over the native plane and the kernel bridge', () => {
     for (const a of [alice, bob, watcher]) await a.close();
   });
 
-  it('refuses a patch that names someone else as author, and a commit by a stranger', async () => {
+  it('refuses a patch that names someone else as author, and a commit by a member who is not the owner', async () => {
     const alice = await connect('alice');
     const bob = await connect('bob');
     const sws = await alice.openSws();
+    await alice.addMember(sws, 'bob');
     const forged = bob.plane.command(
       Topics.swsPatch(sws),
       { patch: { author: 'alice', ops: [{ op: 'put', path: 'x', content: enc('x') }] } },
@@ -130,10 +131,29 @@ describe('agents over the native plane and the kernel bridge', () => {
     await alice.close();
   });
 
-  it('exchanges findings between agents', async () => {
+  it('refuses, at once, a command to an SWS the agent is not a member of', async () => {
     const alice = await connect('alice');
     const bob = await connect('bob');
     const sws = await alice.openSws();
+    const started = performance.now();
+    await assert.rejects(
+      bob.patch(sws, [{ op: 'put', path: 'x', content: enc('x') }]),
+      (e) => e instanceof RemoteError && e.codeName === 'E_ACCESS_DENIED',
+    );
+    assert.ok(performance.now() - started < 2000, 'not retried until a timeout');
+    const { patches } = (await alice.rpc!.call('shadow.status', { id: sws })) as {
+      patches: number;
+    };
+    assert.equal(patches, 0);
+    await alice.close();
+    await bob.close();
+  });
+
+  it('exchanges findings between members', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    const sws = await alice.openSws();
+    await alice.addMember(sws, 'bob');
     const seen: string[] = [];
     let done!: () => void;
     const got = new Promise<void>((r) => {

@@ -1,0 +1,316 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import type { CborValue } from '../../src/codec/index.js';
+import { type Jitd, startJitd } from '../../src/daemon/jitd.js';
+import { adminSigner, KeyPair, keySigner } from '../../src/identity/index.js';
+import { AclInputError } from '../../src/policy/index.js';
+import { adminSigningBytes, type RemoteError, RpcClient } from '../../src/rpc/index.js';
+import { socketPath } from '../../src/util/home.js';
+import { loginAs, registerAgents } from '../helpers/agents.js';
+import { capture } from '../helpers/io.js';
+import { put } from '../helpers/kernel.js';
+import { tmpDirs } from '../helpers/tmp.js';
+
+const tmp = tmpDirs('jit-access-');
+const keys = { bob: KeyPair.generate(), carol: KeyPair.generate(), llm: KeyPair.generate() };
+let jitd: Jitd;
+let bob: RpcClient;
+let carol: RpcClient;
+let llm: RpcClient;
+let admin: RpcClient;
+
+before(async () => {
+  jitd = await startJitd({ home: await tmp() });
+  await registerAgents(jitd.home, [
+    ['bob', keys.bob],
+    ['carol', keys.carol],
+    ['llm', keys.llm, 'restricted'],
+  ]);
+  bob = await loginAs(jitd.home, 'bob', keys.bob);
+  carol = await loginAs(jitd.home, 'carol', keys.carol);
+  llm = await loginAs(jitd.home, 'llm', keys.llm);
+  admin = await RpcClient.connect(
+    { path: socketPath(jitd.home) },
+    { login: await adminSigner(jitd.home) },
+  );
+});
+after(async () => {
+  for (const c of [bob, carol, llm, admin]) await c.close();
+  await jitd.stop();
+});
+
+type Obj = Record<string, CborValue>;
+
+/** Expects `p` to be refused with `error` (the error class name) and E_ACCESS_DENIED. */
+async function refused(p: Promise<unknown>, error: string, what: string): Promise<RemoteError> {
+  try {
+    await p;
+  } catch (e) {
+    const r = e as RemoteError;
+    assert.equal(r.codeName, 'E_ACCESS_DENIED', `${what}: ${r.message}`);
+    assert.equal(r.remoteName, error, `${what}: ${r.message}`);
+    return r;
+  }
+  assert.fail(`${what} was allowed`);
+}
+
+/** The kernel's digests: DAG and refs, every SWS, the ACL. */
+const digest = (): string => `${jitd.kernel.store.digest()} ${jitd.kernel.swsSummary().digest}`;
+
+const patchBy = (author: string, path = 'f.txt', text = 'x'): Obj => ({
+  author,
+  ops: [put(path, text) as Obj],
+});
+
+describe('sessions', () => {
+  it('serves nothing but handshake and login before a login', async () => {
+    const c = await RpcClient.connect({ path: socketPath(jitd.home) });
+    try {
+      const before = digest();
+      for (const [op, payload] of [
+        ['jit.info', {}],
+        ['shadow.create', { owner: 'x' }],
+        ['shadow.list', {}],
+        ['ref.set', { name: 'main', target: '0'.repeat(64) }],
+        ['agent.list', {}],
+        ['acl.set', { rules: [] }],
+        ['mp.subscribe', { pattern: '>' }],
+        ['mp.publish', { msgs: [] }],
+      ] as const)
+        await refused(c.call(op, payload), 'NotLoggedInError', op);
+      assert.equal(((await c.call('session.whoami', {})) as Obj).agent, null);
+      assert.equal(digest(), before);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('refuses a login with the wrong key, for an unknown agent, or replayed from another connection', async () => {
+    const a = await RpcClient.connect({ path: socketPath(jitd.home) });
+    const b = await RpcClient.connect({ path: socketPath(jitd.home) });
+    try {
+      await refused(a.login(keySigner('bob', keys.carol)), 'AuthError', 'wrong key');
+      await refused(a.login(keySigner('mallory', KeyPair.generate())), 'AuthError', 'unknown');
+      // bob logs in on a; the same signature sent on b does not verify there
+      const ch = ((await a.call('handshake', {})) as { challenge: string }).challenge;
+      const sig = keys.bob.sign(adminSigningBytes('session.login', ch, { agent: 'bob' }));
+      assert.equal(((await a.call('session.login', { agent: 'bob', sig })) as Obj).role, 'agent');
+      await refused(b.call('session.login', { agent: 'bob', sig }), 'AuthError', 'replayed login');
+      assert.equal(((await b.call('session.whoami', {})) as Obj).agent, null);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe('a removed (stolen) key', () => {
+  it('loses its rights at once, on a session already open', async () => {
+    const k = KeyPair.generate();
+    await registerAgents(jitd.home, [['dave', k]]);
+    const dave = await loginAs(jitd.home, 'dave', k);
+    try {
+      await dave.call('shadow.list', {});
+      assert.equal(await main(['agent', 'remove', 'dave', '--home', jitd.home], capture()), 0);
+      await refused(dave.call('shadow.list', {}), 'NotLoggedInError', 'after removal');
+      await refused(dave.login(keySigner('dave', k)), 'AuthError', 'login again');
+    } finally {
+      await dave.close();
+    }
+  });
+});
+
+describe('membership and acting as oneself', () => {
+  it('keeps an SWS to its members; a guessed id is refused just like a real one', async () => {
+    const { id } = (await bob.call('shadow.create', { ref: 'main' })) as { id: string };
+    assert.equal(((await bob.call('shadow.status', { id })) as Obj).owner, 'bob');
+    await bob.call('shadow.apply_patch', { id, patch: patchBy('bob') });
+    const before = digest();
+    const real = await refused(
+      carol.call('shadow.read', { id, path: 'f.txt' }),
+      'AclDeniedError',
+      'read',
+    );
+    const guess = randomBytes(16).toString('hex');
+    const fake = await refused(
+      carol.call('shadow.read', { id: guess, path: 'f.txt' }),
+      'AclDeniedError',
+      'guess',
+    );
+    assert.equal(real.message.replaceAll(id, 'X'), fake.message.replaceAll(guess, 'X'));
+    for (const [op, p] of [
+      ['shadow.apply_patch', { id, patch: patchBy('carol') }],
+      ['shadow.status', { id }],
+      ['shadow.files', { id }],
+      ['shadow.diff', { id }],
+      ['shadow.annotate', { id, author: 'carol', path: 'f.txt', severity: 'info', message: 'm' }],
+      ['shadow.commit', { id }],
+      ['collapse.commit', { id }],
+      ['collapse.validate', { id }],
+      ['shadow.discard', { id }],
+      ['shadow.add_member', { id, agent: 'carol' }],
+    ] as const)
+      await refused(carol.call(op, p), 'AclDeniedError', op);
+    const listed = (await carol.call('shadow.list', {})) as { sws: Obj[] };
+    assert.ok(
+      listed.sws.every((s) => s.id !== id),
+      'shadow.list hides it',
+    );
+    assert.equal(digest(), before);
+  });
+
+  it('lets a member read and patch, not commit; removing the member takes it back', async () => {
+    const { id } = (await bob.call('shadow.create', {})) as { id: string };
+    assert.deepEqual(
+      ((await bob.call('shadow.add_member', { id, agent: 'carol' })) as Obj).members,
+      ['carol'],
+    );
+    await carol.call('shadow.apply_patch', { id, patch: patchBy('carol', 'c.txt') });
+    assert.equal(((await carol.call('shadow.read', { id, path: 'c.txt' })) as Obj).kind, 'file');
+    assert.ok(
+      ((await carol.call('shadow.list', {})) as { sws: Obj[] }).sws.some((s) => s.id === id),
+    );
+    await refused(carol.call('shadow.commit', { id }), 'AccessDeniedError', 'member commit');
+    await bob.call('shadow.remove_member', { id, agent: 'carol' });
+    await refused(carol.call('shadow.status', { id }), 'AclDeniedError', 'after removal');
+  });
+
+  it("refuses to act in another agent's name", async () => {
+    const { id } = (await bob.call('shadow.create', {})) as { id: string };
+    const before = digest();
+    await refused(bob.call('shadow.create', { owner: 'carol' }), 'AclDeniedError', 'owner');
+    await refused(
+      bob.call('shadow.apply_patch', { id, patch: patchBy('carol') }),
+      'AclDeniedError',
+      'author',
+    );
+    await refused(
+      bob.call('shadow.annotate', {
+        id,
+        author: 'carol',
+        path: 'a',
+        severity: 'info',
+        message: 'm',
+      }),
+      'AclDeniedError',
+      'annotate author',
+    );
+    await refused(
+      bob.call('shadow.commit', { id, agent: 'carol' }),
+      'AclDeniedError',
+      'commit agent',
+    );
+    assert.equal(digest(), before);
+    // an administrator may act for anyone
+    const r = (await admin.call('shadow.create', { owner: 'carol' })) as { id: string };
+    assert.equal(((await carol.call('shadow.status', { id: r.id })) as Obj).owner, 'carol');
+  });
+});
+
+describe('the restricted sandbox', () => {
+  it('patches and reads the SWSs it is a member of; every other action is refused and changes nothing', async () => {
+    const { id } = (await bob.call('shadow.create', {})) as { id: string };
+    await bob.call('shadow.add_member', { id, agent: 'llm' });
+    await llm.call('shadow.apply_patch', { id, patch: patchBy('llm', 'llm.txt') });
+    await llm.call('shadow.annotate', {
+      id,
+      author: 'llm',
+      path: 'llm.txt',
+      severity: 'info',
+      message: 'ok',
+    });
+    assert.equal(((await llm.call('shadow.read', { id, path: 'llm.txt' })) as Obj).kind, 'file');
+    const head = ((await bob.call('ref.get', { name: 'main' })) as Obj).target as string;
+    const before = digest();
+    for (const [op, p] of [
+      ['shadow.create', {}],
+      ['shadow.commit', { id }],
+      ['collapse.commit', { id }],
+      ['shadow.discard', { id }],
+      ['shadow.add_member', { id, agent: 'carol' }],
+      ['shadow.list', {}],
+      ['ref.set', { name: 'main', target: head }],
+      ['ref.create_branch', { name: 'x', target: head }],
+      ['ref.create_tag', { name: 't', target: head }],
+      ['ref.delete', { name: 'main' }],
+      ['ref.get', { name: 'main' }],
+      ['dag.get_node', { id: head }],
+      ['dag.lineage', { id: head }],
+      ['agent.list', {}],
+      ['agent.add', { agent: 'x', public_key: '00'.repeat(32) }],
+      ['acl.set', { rules: [] }],
+      ['acl.list', {}],
+      ['jit.fsck', {}],
+      ['mp.subscribe', { pattern: 'jit.kernel.events' }],
+      ['mp.subscribe', { pattern: 'jit.sws.>' }],
+      ['mp.publish', { msgs: [[`jit.sws.${id}.commit`, new Uint8Array(1)]] }],
+      ['mp.publish', { msgs: [['team.chat', new Uint8Array(1)]] }],
+    ] as const)
+      await refused(llm.call(op, p), 'AclDeniedError', op);
+    assert.equal(digest(), before);
+    // not even an admin's rule lets it out
+    await admin.call('acl.set', {
+      rules: [{ effect: 'allow', who: 'llm', action: '>', resource: '>' }],
+    });
+    await refused(llm.call('shadow.commit', { id }), 'AclDeniedError', 'commit with a rule');
+    await admin.call('acl.set', { rules: [] });
+  });
+});
+
+describe('ACL rules through RPC, the CLI, the log and acl.json', () => {
+  it('lets only admins change rules; deny rules bite at once; rules survive a restart and replay', async () => {
+    const before = digest();
+    await refused(bob.call('acl.set', { rules: [] }), 'AclDeniedError', 'bob acl.set');
+    assert.equal(digest(), before);
+    const out = capture();
+    const home = jitd.home;
+    assert.equal(await main(['acl', 'deny', 'bob', 'ref.*', 'ref.main', '--home', home], out), 0);
+    assert.match(out.stdout, /added deny\(bob, ref\.\*, ref\.main\)/);
+    await refused(bob.call('ref.get', { name: 'main' }), 'AclDeniedError', 'after deny');
+    const check = capture();
+    assert.equal(
+      await main(['acl', 'check', 'bob', 'ref.set', 'ref.main', '--home', home], check),
+      1,
+    );
+    assert.match(check.stdout, /denied: denied by deny\(bob, ref\.\*, ref\.main\)/);
+    const file = JSON.parse(await readFile(join(home, 'acl.json'), 'utf8')) as { rules: Obj[] };
+    assert.deepEqual(file.rules, [
+      { effect: 'deny', who: 'bob', action: 'ref.*', resource: 'ref.main' },
+    ]);
+    // a stale expect is refused (two admins at once)
+    await assert.rejects(
+      admin.call('acl.set', { rules: [], expect: 'f'.repeat(64) }),
+      /changed since/,
+    );
+    // fsck: replaying the log (with its ACL_SET) gives the same digests
+    const fsck = capture();
+    assert.equal(await main(['fsck', '--home', home, '--json'], fsck), 0, fsck.stdout);
+    assert.equal(
+      await main(['acl', 'remove', 'deny', 'bob', 'ref.*', 'ref.main', '--home', home], capture()),
+      0,
+    );
+    assert.equal(((await bob.call('ref.get', { name: 'main' })) as Obj).name, 'main');
+  });
+
+  it('takes acl.json edited while jitd was stopped, and refuses to boot on a broken one', async () => {
+    const home = await tmp();
+    let j = await startJitd({ home });
+    await j.stop();
+    const rule = { effect: 'deny', who: '*', action: 'ref.delete', resource: 'ref.main' };
+    await writeFile(join(home, 'acl.json'), JSON.stringify({ version: 1, rules: [rule] }));
+    j = await startJitd({ home });
+    assert.deepEqual(j.kernel.policy.list, [rule]);
+    const replayed = await (await import('../../src/kernel/index.js')).Kernel.replayDigests(home);
+    assert.equal(replayed.sws, j.kernel.swsSummary().digest, 'the ACL_SET is in the log');
+    await j.stop();
+    await writeFile(join(home, 'acl.json'), '{"version":1,"rules":[{"effect":"perhaps"}]}');
+    await assert.rejects(
+      startJitd({ home }),
+      (e: unknown) => e instanceof AclInputError && /acl\.json/.test((e as Error).message),
+    );
+  });
+});
