@@ -19,10 +19,12 @@ import {
   startBridge,
   Topics,
 } from '../mp/index.js';
+import { Limiter, type LimitsConfig } from '../policy/index.js';
 import { aclOps, agentOps, guardOps, kernelOps, RpcServer, sessionOps } from '../rpc/index.js';
 import { JIT_VERSION, socketPath } from '../util/home.js';
 import { within } from '../util/time.js';
 import { reconcileAclFile, writeAclFile } from './acl-file.js';
+import { readLimits } from './limits-file.js';
 
 const debug = debuglog('jitd');
 
@@ -60,6 +62,8 @@ export interface JitdOptions {
    * relay (the native transport), which needs nothing installed.
    */
   readonly plane?: string;
+  /** Rate limits; default: `<home>/limits.json`, else DEFAULT_LIMITS. */
+  readonly limits?: LimitsConfig;
 }
 
 function info(kernel: Kernel, home: string, kernelKey: KeyPair): CborValue {
@@ -100,8 +104,10 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
     throw e;
   }
   const { kernelKey, trust } = identity;
+  let limiter: Limiter;
   try {
     await reconcileAclFile(opts.home, kernel);
+    limiter = new Limiter(opts.limits ?? (await readLimits(opts.home)));
   } catch (e) {
     await kernel.close();
     throw e;
@@ -109,7 +115,11 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   const handlers = kernelOps(kernel, async () => ({
     ...(info(kernel, opts.home, kernelKey) as Record<string, CborValue>),
     plane: { ...planeInfo, ...(plane ? await planeHealth(plane) : {}) },
-    security: { ...security, acl_rules: kernel.policy.list.length },
+    security: {
+      ...security,
+      acl_rules: kernel.policy.list.length,
+      rate_limited: { ...limiter.refused },
+    },
   }));
   for (const [op, h] of agentOps(trust)) handlers.set(op, h);
   for (const [op, h] of sessionOps(trust)) handlers.set(op, h);
@@ -131,6 +141,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   guardOps(handlers, {
     kernel,
     trust,
+    limiter,
     onDenied: (d) => {
       security.denied++;
       const second = Math.floor(performance.now() / 1000);
@@ -166,12 +177,23 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
       sender: KERNEL_AGENT,
       signer: keySigner(KERNEL_AGENT, kernelKey),
       verifier: trust,
-      // the ACL at the kernel's subscriptions: a sender must be allowed to publish there
-      authorize: (sender, topic) => {
+      // the ACL at the kernel's subscriptions: a sender must be allowed to publish there; on a
+      // broker, its rate and payload limits are charged here too (the native relay charged them
+      // when it took the message)
+      authorize: (sender, topic, bytes) => {
         const a = trust.get(sender);
-        if (a === undefined) return `${sender} is not in the trust store`;
-        const d = kernel.policy.decide({ agent: sender, role: a.role }, 'publish', topic);
-        return d.allowed ? undefined : d.reason;
+        if (a === undefined)
+          return { refuse: 'denied', detail: `${sender} is not in the trust store` };
+        const who = { agent: sender, role: a.role };
+        const d = kernel.policy.decide(who, 'publish', topic);
+        if (!d.allowed) return { refuse: 'denied', detail: d.reason };
+        if (opts.plane === undefined) return undefined;
+        try {
+          limiter.charge(who, 1, bytes, [topic]);
+        } catch (e) {
+          return { refuse: 'rate-limited', detail: (e as Error).message };
+        }
+        return undefined;
       },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });

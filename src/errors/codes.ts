@@ -16,6 +16,7 @@ export const ErrorCode = {
   E_COLLAPSE_FAIL: 10,
   E_UNAVAILABLE: 11,
   E_CONFLICT: 12,
+  E_RATE_LIMITED: 13,
   E_INTERNAL_ERROR: 500,
 } as const;
 

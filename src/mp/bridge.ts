@@ -71,6 +71,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   /** A call made for a message acts as its verified sender: the ACL sees the sender, not the kernel. */
   const ctx = (sender: string): HandlerContext => ({
     session: { agent: sender },
+    bytes: 0,
     signal: new AbortController().signal,
     challenge: 'bridge',
     rid: 0,
@@ -78,19 +79,21 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   });
 
   const stopReports = plane.onReject((r: Rejection) => {
-    // a command the ACL refused gets its answer, so the sender's outbox stops retrying
+    // a command the ACL or a rate limit refused gets its answer, so the sender's outbox stops
     const m = /^jit\.sws\.([^.]+)\.(patch|commit|discard|analyze)$/.exec(r.topic);
-    if (r.reason === 'denied' && m !== null && r.sender !== undefined && r.id !== undefined)
+    const refusal =
+      r.reason === 'denied'
+        ? ('E_ACCESS_DENIED' as const)
+        : r.reason === 'rate-limited'
+          ? ('E_RATE_LIMITED' as const)
+          : undefined;
+    if (refusal !== undefined && m !== null && r.sender !== undefined && r.id !== undefined)
       notify(Topics.swsStatus(m[1]!), {
         re: r.id,
         sender: r.sender,
         op: m[2]!,
         ok: false,
-        error: {
-          code: ErrorCode.E_ACCESS_DENIED,
-          name: 'E_ACCESS_DENIED',
-          message: `refused by the ACL: ${r.detail ?? ''}`,
-        },
+        error: { code: ErrorCode[refusal], name: refusal, message: r.detail ?? r.reason },
       });
     if (r.reason === 'duplicate' && r.sender !== undefined && r.id !== undefined) {
       // a retried (or replayed) command: answer it again, since the first answer may have been

@@ -29,7 +29,8 @@ export type RejectReason =
   | 'not-kernel'
   | 'duplicate'
   | 'stale'
-  | 'denied';
+  | 'denied'
+  | 'rate-limited';
 
 export interface Rejection {
   readonly reason: RejectReason;
@@ -92,12 +93,17 @@ export interface PlaneOptions {
   /** Drop unsigned messages (default: true when a verifier is given). */
   readonly requireSignatures?: boolean;
   /**
-   * The ACL at this subscriber: asked, once a message's signature has verified, whether its sender
-   * may publish on the topic; a reason (text) drops it as `denied`, undefined lets it through.
-   * jitd's plane asks the kernel's policy, so a message no agent may send is refused at the kernel
-   * whatever the broker let through.
+   * The ACL and rate limits at this subscriber: asked, once a message's signature has verified,
+   * whether its sender may publish `bytes` on the topic; a refusal drops it (`denied` or
+   * `rate-limited`, with the reason as detail), undefined lets it through. jitd's plane asks the
+   * kernel's policy, so a message no agent may send is refused at the kernel whatever the broker
+   * let through.
    */
-  readonly authorize?: (sender: string, topic: string) => string | undefined;
+  readonly authorize?: (
+    sender: string,
+    topic: string,
+    bytes: number,
+  ) => { readonly refuse: 'denied' | 'rate-limited'; readonly detail: string } | undefined;
   /** Remembered (sender, id) pairs for duplicate suppression, per subscription (default 16384). */
   readonly dedupWindow?: number;
   /** Out-of-order messages held per (topic, sender) before a gap is reported (default 256). */
@@ -179,6 +185,7 @@ export class Plane {
       duplicate: 0,
       stale: 0,
       denied: 0,
+      'rate-limited': 0,
     },
   };
   private readonly opts: PlaneOptions;
@@ -438,8 +445,8 @@ export class Plane {
     if (v === 'unsigned') {
       if (this.requireSigs) return { reason: 'unsigned', ...who() };
     } else if (v !== 'ok') return { reason: v, ...who() };
-    const why = this.opts.authorize?.(e.sender, d.topic);
-    if (why !== undefined) return { reason: 'denied', ...who(), detail: why };
+    const no = this.opts.authorize?.(e.sender, d.topic, d.data.length);
+    if (no !== undefined) return { reason: no.refuse, ...who(), detail: no.detail };
     if (e.ts > this.clock) this.clock = e.ts;
     return new Delivered(e, d);
   }

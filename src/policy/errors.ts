@@ -23,3 +23,15 @@ export class AclConflictError extends JitError {
   override readonly name = 'AclConflictError';
   readonly codeName = 'E_CONFLICT' as const;
 }
+
+/** A token bucket (the agent's or the topic's) is empty, or a payload is over the role's cap. */
+export class RateLimitedError extends JitError {
+  override readonly name = 'RateLimitedError';
+  readonly codeName = 'E_RATE_LIMITED' as const;
+}
+
+/** The limits file is malformed. */
+export class LimitsInputError extends JitError {
+  override readonly name = 'LimitsInputError';
+  readonly codeName = 'E_BAD_PAYLOAD' as const;
+}

@@ -4,7 +4,23 @@
  * evaluation. Pure: the kernel keeps the rules (WAL-logged) and the RPC server and the plane ask.
  * Depends on codec and identity.
  */
-export { AclConflictError, AclDeniedError, AclInputError, NotLoggedInError } from './errors.js';
+export {
+  AclConflictError,
+  AclDeniedError,
+  AclInputError,
+  LimitsInputError,
+  NotLoggedInError,
+  RateLimitedError,
+} from './errors.js';
+export {
+  checkLimits,
+  DEFAULT_LIMITS,
+  Limiter,
+  type LimitsConfig,
+  type Rate,
+  type RoleLimits,
+  TokenBucket,
+} from './limits.js';
 export {
   builtinText,
   type Decision,

@@ -1,7 +1,7 @@
 import type { CborValue } from '../codec/index.js';
 import type { TrustStore } from '../identity/index.js';
 import type { Kernel } from '../kernel/index.js';
-import { AclDeniedError, NotLoggedInError, type Subject } from '../policy/index.js';
+import { AclDeniedError, type Limiter, NotLoggedInError, type Subject } from '../policy/index.js';
 import type { Handler, HandlerContext } from './server.js';
 
 type M = Record<string, CborValue>;
@@ -84,6 +84,8 @@ export interface GuardOptions {
   readonly trust: TrustStore;
   /** Hears every refusal (jitd counts them and reports them on `jit.kernel.events`). */
   readonly onDenied?: (d: Denial) => void;
+  /** Rate limits and payload caps per agent and topic; without it, none. */
+  readonly limiter?: Limiter;
 }
 
 /**
@@ -120,16 +122,24 @@ export function guardOps(handlers: Map<string, Handler>, o: GuardOptions): void 
     if (LOGIN_ONLY.has(op)) return p;
     if (op === 'mp.subscribe') {
       if (typeof m.pattern === 'string') policy.check(who, 'subscribe', m.pattern);
+      o.limiter?.charge(who, 1, ctx.bytes);
       return p;
     }
     if (op === 'mp.publish') {
       // all checked before any is published: one refused topic refuses the batch
+      const topics: string[] = [];
+      let largest = 0;
       if (Array.isArray(m.msgs))
         for (const msg of m.msgs)
-          if (Array.isArray(msg) && typeof msg[0] === 'string')
+          if (Array.isArray(msg) && typeof msg[0] === 'string') {
             policy.check(who, 'publish', msg[0]);
+            topics.push(msg[0]);
+            if (msg[1] instanceof Uint8Array && msg[1].length > largest) largest = msg[1].length;
+          }
+      o.limiter?.charge(who, Math.max(1, topics.length), largest, topics);
       return p;
     }
+    o.limiter?.charge(who, 1, ctx.bytes);
     const resource = RESOURCES[op];
     if (resource === undefined) {
       if (!privileged(who))

@@ -54,7 +54,7 @@ export function aclOps(
           | undefined;
         if (role === undefined)
           throw new BadRequestError(
-            `${agent} is not in the trust store; pass payload.role to ask anyway`,
+            `${agent} is not in the trust store; give a role (jit acl check --role, payload.role) to ask anyway`,
           );
         if (typeof m.action !== 'string' || !(ACTIONS as readonly string[]).includes(m.action))
           throw new BadRequestError(`payload.action must be one of ${ACTIONS.join(', ')}`);

@@ -31,6 +31,8 @@ export interface HandlerContext {
   readonly push: (result: CborValue) => void;
   /** The request's rid (a streaming op names its stream by it). */
   readonly rid: number;
+  /** The size of the request's frame payload, in bytes (for payload caps). */
+  readonly bytes: number;
 }
 export type Handler = (payload: CborValue, ctx: HandlerContext) => Promise<CborValue> | CborValue;
 
@@ -129,6 +131,7 @@ export class RpcServer {
                 signal: conn.signal,
                 session,
                 challenge,
+                bytes: f.payload.length,
                 rid,
                 push: (result) => send(encodeResponseFrame({ rid, status: 'PUSH', result })),
               }),

@@ -102,6 +102,29 @@ describe('docs - README and INTERNALS stay true', () => {
     }
   });
 
+  it('the security block of the README runs verbatim against a live jitd', async () => {
+    const readme = await read('README.md');
+    const block = readme
+      .slice(readme.indexOf('## Who may do what'))
+      .match(/```sh\n([\s\S]*?)```/)![1]!;
+    const home = await mkdtemp(join(tmpdir(), 'jit-readme-acl-'));
+    const jitd = await startJitd({ home });
+    try {
+      const r = await runBlock(block, home);
+      assert.equal(r.status, 0, `README security block failed:\n${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /applied [0-9a-f]{64}/, 'the llm patched its SWS');
+      assert.match(r.stdout, /commit refused, as it should be/);
+      assert.match(r.stderr, /llm \(restricted\) may not shadow\.commit/);
+      assert.match(r.stdout, /denied: denied by deny\(role:agent, ref\.delete, ref\.main\)/);
+      assert.match(r.stdout, /^deny\(role:agent, ref\.delete, ref\.main\)$/m);
+      const sws = jitd.kernel.swsSummary();
+      assert.equal(sws.active, 1, 'the SWS was not committed');
+    } finally {
+      await jitd.stop();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   it('the WAL op table and the error code table in INTERNALS match the code', async () => {
     const internals = await read('docs/INTERNALS.md');
     const ops = [...internals.matchAll(/^\|\s*(\d+)\s*\|\s*([A-Z_]+)\s*\|/gm)].map((m) => [

@@ -261,6 +261,68 @@ describe('the restricted sandbox', () => {
   });
 });
 
+describe('rate limits and payload caps', () => {
+  it('refuses a flooding agent with E_RATE_LIMITED and counts it, while others go on', async () => {
+    const home = await tmp();
+    const j = await startJitd({
+      home,
+      limits: { roles: { agent: { messages: { rate: 50, burst: 50 } } } },
+    });
+    const k = { eve: KeyPair.generate(), fay: KeyPair.generate() };
+    await registerAgents(home, [
+      ['eve', k.eve],
+      ['fay', k.fay],
+    ]);
+    const eve = await loginAs(home, 'eve', k.eve);
+    const fay = await loginAs(home, 'fay', k.fay);
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 200 }, () =>
+          eve.call('mp.publish', { msgs: [['team.chat', new Uint8Array(8)]] }),
+        ),
+      );
+      const limited = results.filter(
+        (r) => r.status === 'rejected' && (r.reason as RemoteError).codeName === 'E_RATE_LIMITED',
+      );
+      assert.ok(limited.length >= 140, `${limited.length} of 200 refused`);
+      assert.equal(
+        results.length - limited.length,
+        results.filter((r) => r.status === 'fulfilled').length,
+      );
+      await fay.call('shadow.list', {}); // fay has her own bucket
+      const info = (await fay.call('jit.info', {})) as {
+        security: { rate_limited: { agent: number } };
+      };
+      assert.ok(info.security.rate_limited.agent >= limited.length);
+    } finally {
+      await eve.close();
+      await fay.close();
+      await j.stop();
+    }
+  });
+
+  it('refuses a restricted agent a payload over its cap', async () => {
+    const { id } = (await bob.call('shadow.create', {})) as { id: string };
+    await bob.call('shadow.add_member', { id, agent: 'llm' });
+    const before = digest();
+    const big = new Uint8Array(300 * 1024);
+    await assert.rejects(
+      llm.call('mp.publish', { msgs: [[`jit.sws.${id}.patch`, big]] }),
+      (e: unknown) =>
+        (e as RemoteError).codeName === 'E_RATE_LIMITED' &&
+        /over the 262144/.test((e as Error).message),
+    );
+    await assert.rejects(
+      llm.call('shadow.apply_patch', {
+        id,
+        patch: { author: 'llm', ops: [put('big', 'x'.repeat(300 * 1024)) as Obj] },
+      }),
+      (e: unknown) => (e as RemoteError).codeName === 'E_RATE_LIMITED',
+    );
+    assert.equal(digest(), before);
+  });
+});
+
 describe('ACL rules through RPC, the CLI, the log and acl.json', () => {
   it('lets only admins change rules; deny rules bite at once; rules survive a restart and replay', async () => {
     const before = digest();
