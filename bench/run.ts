@@ -1,7 +1,8 @@
 /**
- * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane|native|plane-patch|nats|redis|mqtt]`: each figure printed next to a baseline measured in the
+ * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane|acl|native|plane-patch|nats|redis|mqtt]`: each figure printed next to a baseline measured in the
  * same run, as a ratio. BOOT_NODES sets the size of the boot benchmark's store (default 1,000,000).
  */
+import { aclBench } from './acl.bench.js';
 import { bootBenches } from './boot.bench.js';
 import { codecBenches } from './codec.bench.js';
 import { fmtRate } from './harness.js';
@@ -121,6 +122,17 @@ if (want('plane')) {
     console.log(
       `${f.name}: ${fmtRate(f.perSec)} vs ${f.baselineName} ${fmtRate(f.baselinePerSec)} = ${(f.perSec / f.baselinePerSec).toFixed(2)}x`,
     );
+}
+
+if (want('acl')) {
+  console.log(
+    '\n## ACL and rate limits on the unsigned in-process plane (goal: cost <= 10%, i.e. >= 0.90x)',
+  );
+  const a = await aclBench();
+  console.log(
+    `with the policy (${a.rules} rules) and the limiter asked per message: ${fmtRate(a.withChecks)} vs without ${fmtRate(a.without)} = ${(a.withChecks / a.without).toFixed(2)}x`,
+  );
+  console.log(`uncached decisions (every topic new): ${fmtRate(a.uncachedPerSec)}`);
 }
 
 if (want('native')) {

@@ -199,6 +199,11 @@ export class Limiter {
           { agent: who.agent },
         );
       }
+      // the common case: no topic limit applies, so take at once
+      if (this.topics.length === 0) {
+        b.take(n, now);
+        return;
+      }
       charges.push([b, n]);
     }
     for (const t of this.topics) {

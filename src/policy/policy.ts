@@ -40,7 +40,11 @@ const CACHE_LIMIT = 65_536;
 export class Policy {
   private rules: readonly AclRule[] = [];
   private byWho = new Map<string, Compiled[]>();
-  private readonly cache = new Map<string, Decision>();
+  private readonly cache = new Map<
+    string,
+    { role: Role; actions: Map<string, Map<string, [Decision | undefined, Decision | undefined]>> }
+  >();
+  private cached = 0;
   private readonly memberOf: MembershipLookup;
 
   constructor(memberOf: MembershipLookup, rules: readonly AclRule[] = []) {
@@ -62,18 +66,39 @@ export class Policy {
       l.push({ rule, action: patternMatcher(rule.action) });
     }
     this.cache.clear();
+    this.cached = 0;
   }
 
   /** Decides whether `who` may do `action` on `resource` (a pattern only for `subscribe`). */
   decide(who: Subject, action: string, resource: string): Decision {
     const sws = swsOfResource(resource);
     const member = sws !== undefined && sws !== '*' && sws !== '>' && this.memberOf(sws, who.agent);
-    const key = `${who.agent}\u0000${who.role}\u0000${action}\u0000${resource}\u0000${member ? 1 : 0}`;
-    let d = this.cache.get(key);
+    // agent → action → resource → [not member, member]: three map lookups, no allocation
+    let s = this.cache.get(who.agent);
+    if (s === undefined || s.role !== who.role) {
+      s = { role: who.role, actions: new Map() };
+      this.cache.set(who.agent, s);
+    }
+    let byResource = s.actions.get(action);
+    if (byResource === undefined) {
+      byResource = new Map();
+      s.actions.set(action, byResource);
+    }
+    let pair = byResource.get(resource);
+    if (pair === undefined) {
+      if (++this.cached > CACHE_LIMIT) {
+        this.cache.clear();
+        this.cached = 0;
+        return this.decide(who, action, resource);
+      }
+      pair = [undefined, undefined];
+      byResource.set(resource, pair);
+    }
+    const i = member ? 1 : 0;
+    let d = pair[i];
     if (d === undefined) {
       d = this.evaluate(who, action, resource, member, sws);
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-      this.cache.set(key, d);
+      pair[i] = d;
     }
     return d;
   }
