@@ -74,6 +74,8 @@ export const BUILTIN: Readonly<Record<Role, readonly RoleEntry[]>> = {
       e('member', `shadow.${op}`, 'sws.*'),
     ),
     e('allow', 'jit.info', 'kernel'),
+    // public keys, to check the kernel's answers and other members' findings
+    e('allow', 'agent.list', 'trust'),
   ],
 };
 

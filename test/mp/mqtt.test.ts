@@ -16,6 +16,7 @@ import { patchStorm } from '../helpers/patch-storm.js';
 import { iterations } from '../helpers/seed.js';
 import { tmpDirs } from '../helpers/tmp.js';
 import { transportConformance } from './conformance.js';
+import { hostileAgentSuite } from './hostile.js';
 
 const make = (): MqttTransport =>
   new MqttTransport({ url: 'mqtt://127.0.0.1:1883', prefix: `jittest${process.pid}` });
@@ -81,4 +82,13 @@ describe('Mosquitto restarted under the plane', { skip }, () => {
       fault: ({ restartJitd }) => restartJitd(),
     });
   });
+});
+
+// Mosquitto drops what a slow subscriber has queued beyond 1,000 messages (TRANSPORTS.md), so the
+// fuzzer sends at most that many at a time here
+hostileAgentSuite({
+  name: 'MQTT',
+  skip,
+  plane: `mqtt://127.0.0.1:1883?prefix=jith${process.pid}`,
+  fuzz: 1_000,
 });

@@ -2,8 +2,10 @@ import { type Jitd, startJitd } from '../../src/daemon/jitd.js';
 import { adminSigner } from '../../src/identity/index.js';
 import { NativeTransport } from '../../src/mp/index.js';
 import { socketPath } from '../../src/util/home.js';
+import { iterations } from '../helpers/seed.js';
 import { tmpDirs } from '../helpers/tmp.js';
 import { transportConformance } from './conformance.js';
+import { hostileAgentSuite } from './hostile.js';
 
 const tmp = tmpDirs('jit-native-');
 let jitd: Promise<Jitd> | undefined;
@@ -24,3 +26,5 @@ transportConformance({
     await (await jitd)?.stop();
   },
 });
+
+hostileAgentSuite({ name: 'native', fuzz: iterations(10_000, 1_000_000) });

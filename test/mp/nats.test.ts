@@ -19,6 +19,7 @@ import { patchStorm } from '../helpers/patch-storm.js';
 import { iterations } from '../helpers/seed.js';
 import { tmpDirs } from '../helpers/tmp.js';
 import { transportConformance } from './conformance.js';
+import { hostileAgentSuite } from './hostile.js';
 
 const skip = await brokerSkip('NATS', 4222);
 const tmp = tmpDirs('jit-nats-');
@@ -130,4 +131,18 @@ describe('NATS restarted under the plane', { skip }, () => {
       fault: ({ restartJitd }) => restartJitd(),
     });
   });
+});
+
+const hostileStream = `JIT_TEST_HOSTILE_${process.pid}`;
+const hostileUrl = `nats://127.0.0.1:4222?stream=${hostileStream}&prefix=jith${process.pid}`;
+hostileAgentSuite({
+  name: 'NATS',
+  skip,
+  plane: hostileUrl,
+  fuzz: iterations(2_000, 20_000),
+  cleanup: async () => {
+    const t = openTransport(hostileUrl) as NatsTransport;
+    await t.deleteStream();
+    await t.close();
+  },
 });

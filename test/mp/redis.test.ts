@@ -15,6 +15,7 @@ import { patchStorm } from '../helpers/patch-storm.js';
 import { iterations } from '../helpers/seed.js';
 import { tmpDirs } from '../helpers/tmp.js';
 import { transportConformance } from './conformance.js';
+import { hostileAgentSuite } from './hostile.js';
 
 const stream = `jit:test:${process.pid}`;
 const make = (): RedisTransport =>
@@ -124,4 +125,17 @@ describe('Redis restarted under the plane', { skip }, () => {
       fault: ({ restartJitd }) => restartJitd(),
     });
   });
+});
+
+const hostileKey = `jit:test:hostile:${process.pid}`;
+hostileAgentSuite({
+  name: 'Redis',
+  skip,
+  plane: `redis://127.0.0.1:6379?stream=${encodeURIComponent(hostileKey)}`,
+  fuzz: iterations(2_000, 20_000),
+  cleanup: async () => {
+    const t = new RedisTransport({ url: 'redis://127.0.0.1:6379', stream: hostileKey });
+    await t.deleteStream();
+    await t.close();
+  },
 });

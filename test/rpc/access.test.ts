@@ -240,7 +240,6 @@ describe('the restricted sandbox', () => {
       ['ref.get', { name: 'main' }],
       ['dag.get_node', { id: head }],
       ['dag.lineage', { id: head }],
-      ['agent.list', {}],
       ['agent.add', { agent: 'x', public_key: '00'.repeat(32) }],
       ['acl.set', { rules: [] }],
       ['acl.list', {}],
