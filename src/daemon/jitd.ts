@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { debuglog } from 'node:util';
 import type { CborValue } from '../codec/index.js';
 import {
@@ -10,6 +11,7 @@ import {
 import { Kernel } from '../kernel/index.js';
 import {
   type Bridge,
+  FileAnswers,
   MemoryBroker,
   openTransport,
   Plane,
@@ -169,6 +171,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   };
   let plane: Plane | undefined;
   let bridge: Bridge;
+  let answers: FileAnswers | undefined;
   try {
     const transport = opts.plane === undefined ? broker.connect() : openTransport(opts.plane);
     if (opts.plane !== undefined) planeInfo.transport = transport.name;
@@ -177,6 +180,8 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
       sender: KERNEL_AGENT,
       signer: keySigner(KERNEL_AGENT, kernelKey),
       verifier: trust,
+      // every command must say until when it is valid: a copy replayed later is refused
+      requireExpiry: true,
       // the ACL at the kernel's subscriptions: a sender must be allowed to publish there; on a
       // broker, its rate and payload limits are charged here too (the native relay charged them
       // when it took the message)
@@ -197,8 +202,10 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
       },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    bridge = await startBridge({ plane, handlers });
+    answers = await FileAnswers.open(join(opts.home, 'answers.log'));
+    bridge = await startBridge({ plane, handlers, answers });
   } catch (e) {
+    await answers?.close();
     await kernel.close();
     throw new PlaneUnavailableError(
       `cannot open the Message Plane at ${planeInfo.url}: ${(e as Error).message}`,
@@ -252,6 +259,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
           await tcp?.close();
           await bridge.close();
           await plane.close();
+          await answers?.close();
           await aclWrites;
           await store.checkpoint().catch((e: unknown) => debug('checkpoint at stop failed: %o', e));
           await kernel.close();
@@ -264,6 +272,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
     await tcp?.close();
     await bridge.close();
     await plane.close();
+    await answers?.close();
     await kernel.close();
     throw e;
   }

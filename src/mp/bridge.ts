@@ -3,8 +3,15 @@ import type { CborValue } from '../codec/index.js';
 import { ErrorCode } from '../errors/index.js';
 import { type Handler, type HandlerContext, toWireError } from '../rpc/index.js';
 import { within } from '../util/time.js';
+import { type AnswerStore, MemoryAnswers } from './answers.js';
 import { ImpersonationError } from './errors.js';
-import type { Message, Plane, PlaneSubscription, Rejection } from './plane.js';
+import {
+  MAX_TTL_MS,
+  type Message,
+  type Plane,
+  type PlaneSubscription,
+  type Rejection,
+} from './plane.js';
 import { Topics } from './topic.js';
 
 const debug = debuglog('jit:bridge');
@@ -28,8 +35,12 @@ export interface BridgeOptions {
   readonly plane: Plane;
   /** The RPC ops; the bridge calls them exactly as a client would, and wraps them to notify. */
   readonly handlers: Map<string, Handler>;
-  /** Remembered answers, for re-answering a retried command (default 16384). */
-  readonly answers?: number;
+  /**
+   * Remembered answers by (sender, id), for answering a retried or replayed command without running
+   * it again (default: 16384 in memory; jitd keeps them in a file across restarts). Not closed by
+   * the bridge.
+   */
+  readonly answers?: AnswerStore;
 }
 
 export interface Bridge {
@@ -62,12 +73,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   };
   wrapForNotifications(handlers, notify);
 
-  const answered = new Map<string, { topic: string; answer: CborValue }>();
-  const limit = o.answers ?? 16384;
-  const remember = (key: string, topic: string, answer: CborValue): void => {
-    answered.set(key, { topic, answer });
-    if (answered.size > limit) answered.delete(answered.keys().next().value as string);
-  };
+  const answered = o.answers ?? new MemoryAnswers(16384);
   /** A call made for a message acts as its verified sender: the ACL sees the sender, not the kernel. */
   const ctx = (sender: string): HandlerContext => ({
     session: { agent: sender },
@@ -117,6 +123,20 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const inHand = new Map<string, number>();
   const handle = async (kind: Command, m: Message): Promise<void> => {
     const key = `${m.sender}\u0000${m.id}`;
+    const prior = answered.get(key);
+    if (prior !== undefined) {
+      // a copy of a command already answered (after a restart, the duplicate window is empty
+      // but the answers are kept): answered again, never run again, and reported
+      notify(prior.topic, prior.answer);
+      notify(Topics.kernelEvents, {
+        event: 'rejected',
+        reason: 'replayed',
+        topic: m.topic,
+        sender: m.sender,
+        id: m.id,
+      });
+      return;
+    }
     inHand.set(key, 0);
     try {
       await respond(kind, m, key);
@@ -144,7 +164,11 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         error: { code: w.code, name: w.name, message: w.message },
       };
     }
-    remember(key, statusTopic, answer);
+    answered.set(key, {
+      topic: statusTopic,
+      answer,
+      exp: m.envelope.exp ?? Date.now() + MAX_TTL_MS,
+    });
     // not awaited (waiting for each answer's broker ack made the bridge collapse under retries
     // on MQTT, where a subscription holds one delivery at a time); close() waits for it. An
     // answer lost anyway is drawn again by the outbox's retry: from `answered`, or, after a

@@ -19,7 +19,7 @@ export const MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
 
 /**
  * A Message Plane envelope (DESIGN §6), canonical CBOR: `{v, id, sender, ts, seq, topic, payload,
- * sig?}`. `sig` is the sender's Ed25519 signature over the canonical encoding of the envelope
+ * exp?, sig?}`. `sig` is the sender's Ed25519 signature over the canonical encoding of the envelope
  * without `sig`, so the topic, sequence number and id are signed with the payload.
  */
 export interface Envelope {
@@ -32,10 +32,16 @@ export interface Envelope {
   readonly seq: number;
   readonly topic: string;
   readonly payload: CborValue;
+  /**
+   * When the message stops being valid, in ms since the Unix epoch (signed with the rest):
+   * subscribers refuse it after that, so a copy replayed later is worthless. Optional in the
+   * format; the plane sets it on everything it sends.
+   */
+  readonly exp?: number;
   readonly sig?: Uint8Array;
 }
 
-const KEYS = new Set(['v', 'id', 'sender', 'ts', 'seq', 'topic', 'payload', 'sig']);
+const KEYS = new Set(['v', 'id', 'sender', 'ts', 'seq', 'topic', 'payload', 'exp', 'sig']);
 
 // message ids come from a pool of random bytes refilled 256 ids at a time: one call into the
 // CSPRNG per 256 messages instead of one per message
@@ -58,7 +64,7 @@ export function messageIdHex(e: Pick<Envelope, 'id'>): string {
 }
 
 function unsigned(e: Envelope): Record<string, CborValue> {
-  return {
+  const v: Record<string, CborValue> = {
     v: e.v,
     id: e.id,
     sender: e.sender,
@@ -67,6 +73,8 @@ function unsigned(e: Envelope): Record<string, CborValue> {
     topic: e.topic,
     payload: e.payload,
   };
+  if (e.exp !== undefined) v.exp = e.exp;
+  return v;
 }
 
 /** The bytes a signature covers: the canonical envelope without `sig`. */
@@ -137,6 +145,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     seq,
     topic: m.topic as string,
     payload: m.payload as CborValue,
+    ...(m.exp === undefined ? {} : { exp: uint(m.exp, 'exp') }),
     ...(m.sig === undefined ? {} : { sig: m.sig as Uint8Array }),
   };
 }

@@ -5,6 +5,7 @@
  */
 
 export { KERNEL_AGENT } from '../identity/index.js';
+export { type Answered, type AnswerStore, FileAnswers, MemoryAnswers } from './answers.js';
 export { BRIDGE_GROUP, type Bridge, type BridgeOptions, startBridge } from './bridge.js';
 export {
   checkSignature,
@@ -32,10 +33,14 @@ export { MemoryBroker } from './memory.js';
 export { type NativeAddress, NativeTransport } from './native.js';
 export { openTransport, redactUrl } from './open.js';
 export {
+  CLOCK_SKEW_MS,
   DEAD_LETTER_PREFIX,
   DEFAULT_MAX_DELIVERIES,
+  DEFAULT_TTL_MS,
   type DeadLetter,
   deadLetterTopic,
+  expiryProblem,
+  MAX_TTL_MS,
   type Message,
   Plane,
   type PlaneOptions,

@@ -19,6 +19,22 @@ import { type Gap, RecentPairs, Reorder } from './window.js';
 
 const debug = debuglog('jit:mp');
 
+/** How long what a plane sends stays valid, by default. */
+export const DEFAULT_TTL_MS = 60_000;
+/** The longest validity a subscriber accepts (an `exp` further ahead is refused). */
+export const MAX_TTL_MS = 10 * 60_000;
+/** How far apart senders' and subscribers' clocks may be. */
+export const CLOCK_SKEW_MS = 30_000;
+
+/** Why an envelope's expiry refuses it at `now`, or undefined when it is fine. */
+export function expiryProblem(exp: number | undefined, now: number): string | undefined {
+  if (exp === undefined) return 'it carries no expiry';
+  if (exp + CLOCK_SKEW_MS < now) return `it expired ${Math.round((now - exp) / 1000)} s ago`;
+  if (exp > now + MAX_TTL_MS + CLOCK_SKEW_MS)
+    return `its expiry is more than ${MAX_TTL_MS / 60_000} min ahead`;
+  return undefined;
+}
+
 /** Why a delivery was dropped instead of delivered. */
 export type RejectReason =
   | 'malformed'
@@ -30,7 +46,8 @@ export type RejectReason =
   | 'duplicate'
   | 'stale'
   | 'denied'
-  | 'rate-limited';
+  | 'rate-limited'
+  | 'expired';
 
 export interface Rejection {
   readonly reason: RejectReason;
@@ -110,6 +127,13 @@ export interface PlaneOptions {
   readonly reorderBound?: number;
   /** How long a held message waits for the ones before it before a gap is reported (default 1000 ms). */
   readonly gapTimeoutMs?: number;
+  /**
+   * How long what this plane sends stays valid (its signed `exp`), default 60 s; at most 10 min;
+   * 0 sends no expiry. The outbox renews the expiry of a command it is still retrying.
+   */
+  readonly ttlMs?: number;
+  /** Refuse envelopes that carry no expiry (jitd's plane does). Default false. */
+  readonly requireExpiry?: boolean;
 }
 
 export interface PlaneStats {
@@ -186,10 +210,12 @@ export class Plane {
       stale: 0,
       denied: 0,
       'rate-limited': 0,
+      expired: 0,
     },
   };
   private readonly opts: PlaneOptions;
   private readonly requireSigs: boolean;
+  private readonly ttlMs: number;
   private readonly seqs = new Map<string, number>();
   private readonly subs = new Set<PlaneSub>();
   private readonly rejectListeners = new Set<(r: Rejection) => void>();
@@ -202,6 +228,10 @@ export class Plane {
     this.sender = opts.sender;
     this.transport = opts.transport;
     this.requireSigs = opts.requireSignatures ?? opts.verifier !== undefined;
+    const ttl = opts.ttlMs ?? DEFAULT_TTL_MS;
+    if (!Number.isSafeInteger(ttl) || ttl < 0 || ttl > MAX_TTL_MS)
+      throw new PlaneOptionError(`ttlMs must be 0 to ${MAX_TTL_MS} ms, not ${String(ttl)}`);
+    this.ttlMs = ttl;
   }
 
   /** Starts the transport and returns the plane. */
@@ -228,6 +258,7 @@ export class Plane {
   envelope(topic: string, payload: CborValue): { envelope: Envelope; bytes: Uint8Array } {
     checkTopic(topic);
     const seq = (this.seqs.get(topic) ?? 0) + 1;
+    const ttl = this.ttlMs;
     let e: Envelope = {
       v: ENVELOPE_VERSION,
       id: newMessageId(),
@@ -236,6 +267,7 @@ export class Plane {
       seq,
       topic,
       payload,
+      ...(ttl > 0 ? { exp: Date.now() + ttl } : {}),
     };
     if (this.opts.signer !== undefined) e = seal(e, this.opts.signer);
     const bytes = encodeEnvelope(e);
@@ -246,6 +278,14 @@ export class Plane {
       );
     this.seqs.set(topic, seq);
     return { envelope: e, bytes };
+  }
+
+  /** `e` with a fresh expiry, signed again. */
+  private renew(e: Envelope): { envelope: Envelope; bytes: Uint8Array } {
+    const { sig: _sig, ...rest } = e;
+    let next: Envelope = { ...rest, exp: Date.now() + this.ttlMs };
+    if (this.opts.signer !== undefined) next = seal(next, this.opts.signer);
+    return { envelope: next, bytes: encodeEnvelope(next) };
   }
 
   /**
@@ -305,7 +345,7 @@ export class Plane {
     if (this.closed) throw new PlaneClosedError('the plane is closed');
     opts.signal?.throwIfAborted();
     const status = await this.statusFor(opts.statusTopic);
-    const { envelope, bytes } = this.envelope(topic, payload);
+    let { envelope, bytes } = this.envelope(topic, payload);
     const id = messageIdHex(envelope);
     const max = opts.maxRetryMs ?? 4000;
     const started = performance.now();
@@ -331,6 +371,10 @@ export class Plane {
       let attempts = 0;
       const attempt = (): void => {
         if (!status.waiting.has(id)) return;
+        // still retrying when half its validity is gone: the same message (id, seq) with a new
+        // expiry, so a late copy is still a duplicate of it and never a second command
+        if (envelope.exp !== undefined && envelope.exp - Date.now() < this.ttlMs / 2)
+          ({ envelope, bytes } = this.renew(envelope));
         this.send(topic, bytes, opts.signal, envelope, attempts++).catch((e: unknown) => {
           // refused for good (the ACL, a bad message): retrying cannot help
           const code = (e as { codeName?: string }).codeName;
@@ -438,6 +482,10 @@ export class Plane {
       return { reason: 'wrong-topic', ...who(), detail: `signed for ${e.topic}` };
     if (isKernelTopic(d.topic) && e.sender !== KERNEL_AGENT)
       return { reason: 'not-kernel', ...who() };
+    if (e.exp !== undefined || this.opts.requireExpiry === true) {
+      const why = expiryProblem(e.exp, Date.now());
+      if (why !== undefined) return { reason: 'expired', ...who(), detail: why };
+    }
     const s = screen?.(e);
     if (s === 'skip') return undefined;
     if (s === 'duplicate') return { reason: 'duplicate', ...who() };

@@ -18,6 +18,7 @@ import {
 } from '../../src/mp/index.js';
 
 const fixture = new URL('../../../test/fixtures/mp/envelope-v1.json', import.meta.url);
+const fixtureExp = new URL('../../../test/fixtures/mp/envelope-v1-exp.json', import.meta.url);
 const seed = new Uint8Array(32).map((_, i) => i + 1);
 const key = KeyPair.fromSeed(seed);
 
@@ -46,6 +47,27 @@ describe('envelope', () => {
     assert.deepEqual(golden, stored);
     const e = decodeEnvelope(fromHex(stored.envelope)!);
     assert.equal(checkSignature(e, staticVerifier([['alice', key.publicKey]])), 'ok');
+  });
+
+  it('matches the golden bytes with an expiry, which is signed like every other field', () => {
+    const e = seal({ ...goldenEnvelope(), exp: 1_800_000_000_000 }, keySigner('alice', key));
+    const bytes = encodeEnvelope(e);
+    const golden = { public_key: toHex(key.publicKey), envelope: toHex(bytes) };
+    if (process.env.JIT_WRITE_FIXTURES === '1')
+      writeFileSync(fixtureExp, `${JSON.stringify(golden, null, 2)}\n`);
+    const stored = JSON.parse(readFileSync(fixtureExp, 'utf8')) as typeof golden;
+    assert.deepEqual(golden, stored);
+    const back = decodeEnvelope(fromHex(stored.envelope)!);
+    assert.equal(back.exp, 1_800_000_000_000);
+    const v = staticVerifier([['alice', key.publicKey]]);
+    assert.equal(checkSignature(back, v), 'ok');
+    assert.equal(checkSignature({ ...back, exp: back.exp! + 1 }, v), 'bad-signature');
+    const { exp: _, ...without } = back;
+    assert.equal(checkSignature(without, v), 'bad-signature', 'removing the expiry breaks it');
+    assert.throws(
+      () => decodeEnvelope(encode({ ...decodeEnvelope(bytes), exp: -1 } as never)),
+      EnvelopeError,
+    );
   });
 
   it('round-trips and verifies; any changed field breaks the signature', () => {

@@ -105,7 +105,7 @@ export function hostileAgentSuite(o: HostileOptions): void {
         .filter((p) => p.event === 'rejected')
         .map((p) => p.reason as string);
 
-    it('refuses forged, unbound, re-topiced, replayed, non-member and garbage commands; answers what it refuses', async () => {
+    it('refuses forged, unbound, re-topiced, expired, replayed, non-member and garbage commands; answers what it refuses', async () => {
       const sws = await alice.openSws();
       const other = await alice.openSws();
       await alice.addMember(sws, 'watcher');
@@ -140,6 +140,12 @@ export function hostileAgentSuite(o: HostileOptions): void {
         patch: { author: 'watcher', ops: [{ op: 'put', path: 'x', content: new Uint8Array([7]) }] },
       });
       await raw.publish(Topics.swsPatch(other), intruder.bytes);
+      // a copy of a genuine command a day later: its signed expiry has passed
+      const dayOld = seal(
+        { ...alice.plane.envelope(topic, put).envelope, exp: Date.now() - 86_400_000 },
+        keySigner('alice', keys.alice),
+      );
+      await raw.publish(topic, encodeEnvelope(dayOld));
       const want = [
         'bad-signature',
         'wrong-topic',
@@ -147,6 +153,7 @@ export function hostileAgentSuite(o: HostileOptions): void {
         'malformed',
         'malformed',
         'denied',
+        'expired',
       ];
       await until(
         () => rejected().length - seen >= want.length && otherAnswers.length >= 1,

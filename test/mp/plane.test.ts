@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { encode } from '../../src/codec/index.js';
 import { KeyPair, keySigner, staticVerifier } from '../../src/identity/index.js';
 import {
+  checkSignature,
+  decodeEnvelope,
   type Envelope,
   encodeEnvelope,
   type Gap,
@@ -87,6 +89,101 @@ describe('plane: what is dropped, counted and reported', () => {
     assert.equal(c.stats.rejected['not-kernel'], 1);
     await a.close();
     await c.close();
+  });
+
+  it('refuses expired messages, expiries too far ahead, and (when required) none at all', async () => {
+    const { broker, a, c, rejected } = await setup();
+    const strict = await Plane.open({
+      transport: broker.connect(),
+      sender: 'k',
+      verifier,
+      requireExpiry: true,
+    });
+    const strictRejected: Rejection[] = [];
+    strict.onReject((r) => strictRejected.push(r));
+    const topic = 'jit.sws.s9.patch';
+    const got: Message[] = [];
+    await c.subscribe(topic, (m) => void got.push(m));
+    await strict.subscribe(topic, () => undefined);
+    const raw = broker.connect();
+    const signer = keySigner('alice', alice);
+    const fresh = a.envelope(topic, { n: 1 });
+    assert.ok(fresh.envelope.exp! > Date.now(), 'the plane sets an expiry');
+    // the same message a day later: its expiry passed (it cannot be moved: it is signed)
+    const old = seal(
+      { ...a.envelope(topic, { n: 2 }).envelope, exp: Date.now() - 86_400_000 },
+      signer,
+    );
+    const ahead = seal(
+      { ...a.envelope(topic, { n: 3 }).envelope, exp: Date.now() + 86_400_000 },
+      signer,
+    );
+    const { exp: _e, ...noExp } = a.envelope(topic, { n: 4 }).envelope;
+    await raw.publish(topic, encodeEnvelope(old));
+    await raw.publish(topic, encodeEnvelope(ahead));
+    await raw.publish(topic, encodeEnvelope(seal(noExp as Envelope, signer)));
+    await raw.publish(topic, fresh.bytes);
+    for (let i = 0; i < 100 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(
+      rejected.map((r) => [r.reason, r.detail?.replace(/\d+ s ago/, 'N s ago')]),
+      [
+        ['expired', 'it expired N s ago'],
+        ['expired', 'its expiry is more than 10 min ahead'],
+      ],
+    );
+    assert.deepEqual(
+      got.map((m) => (m.payload as { n: number }).n),
+      [4, 1],
+      'no expiry is fine where none is required',
+    );
+    assert.deepEqual(
+      strictRejected.map((r) => r.reason),
+      ['expired', 'expired', 'expired'],
+    );
+    await assert.rejects(
+      Plane.open({ transport: broker.connect(), sender: 'x', ttlMs: 3_600_000 }),
+      /ttlMs must be/,
+    );
+    for (const p of [a, c, strict]) await p.close();
+  });
+
+  it('renews the expiry of a command it is still retrying: same id and seq, later exp', async () => {
+    const broker = new MemoryBroker();
+    const a = await Plane.open({
+      transport: broker.connect(),
+      sender: 'alice',
+      signer: keySigner('alice', alice),
+      verifier,
+      ttlMs: 100,
+    });
+    const copies: Envelope[] = [];
+    const watch = await broker.connect().subscribe('jit.sws.s8.patch');
+    void (async () => {
+      for await (const d of watch) {
+        copies.push(decodeEnvelope(d.data));
+        d.ack();
+      }
+    })();
+    const ac = new AbortController();
+    const pending = a
+      .command(
+        'jit.sws.s8.patch',
+        { n: 1 },
+        { statusTopic: 'jit.sws.s8.status', signal: ac.signal, firstRetryMs: 150 },
+      )
+      .catch(() => 'aborted');
+    for (let i = 0; i < 200 && copies.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    assert.equal(await pending, 'aborted');
+    assert.ok(copies.length >= 3, `${copies.length} copies`);
+    const first = copies[0]!;
+    const last = copies.at(-1)!;
+    assert.deepEqual(last.id, first.id);
+    assert.equal(last.seq, first.seq);
+    assert.ok(last.exp! > first.exp!, 'a later expiry');
+    assert.equal(checkSignature(last, verifier), 'ok');
+    await watch.close();
+    await a.close();
   });
 
   it('puts a stream back in seq order and reports a gap after the timeout', async () => {
