@@ -1,10 +1,11 @@
 /**
- * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane|acl|native|plane-patch|nats|redis|mqtt]`: each figure printed next to a baseline measured in the
+ * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane|acl|flood|native|plane-patch|nats|redis|mqtt]`: each figure printed next to a baseline measured in the
  * same run, as a ratio. BOOT_NODES sets the size of the boot benchmark's store (default 1,000,000).
  */
 import { aclBench } from './acl.bench.js';
 import { bootBenches } from './boot.bench.js';
 import { codecBenches } from './codec.bench.js';
+import { floodBench } from './flood.bench.js';
 import { fmtRate } from './harness.js';
 import { collapseBench, patchBench, roundTripBench } from './kernel.bench.js';
 import { nativeBench, planeBenches, planePatchBench } from './mp.bench.js';
@@ -133,6 +134,19 @@ if (want('acl')) {
     `with the policy (${a.rules} rules) and the limiter asked per message: ${fmtRate(a.withChecks)} vs without ${fmtRate(a.without)} = ${(a.withChecks / a.without).toFixed(2)}x`,
   );
   console.log(`uncached decisions (every topic new): ${fmtRate(a.uncachedPerSec)}`);
+}
+
+if (want('flood')) {
+  console.log(
+    "\n## One agent floods 100k commands; another agent's p99 (goal: loaded <= 2x unloaded)",
+  );
+  const f = await floodBench();
+  console.log(
+    `honest agent, 100 patches/s until answered: p99 ${f.loadedP99.toFixed(1)} ms during the flood vs ${f.unloadedP99.toFixed(1)} ms alone = ${(f.loadedP99 / f.unloadedP99).toFixed(2)}x (p50 ${f.loadedP50.toFixed(1)} vs ${f.unloadedP50.toFixed(1)} ms)`,
+  );
+  console.log(
+    `the flood: ${f.flood} publishes offered; in ${(f.floodMs / 1000).toFixed(1)} s ${f.accepted} were taken and ${f.refused} refused (E_RATE_LIMITED), the rest held off at the socket`,
+  );
 }
 
 if (want('native')) {

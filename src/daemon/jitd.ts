@@ -21,7 +21,7 @@ import {
   startBridge,
   Topics,
 } from '../mp/index.js';
-import { Limiter, type LimitsConfig } from '../policy/index.js';
+import { commandCount, Limiter, type LimitsConfig } from '../policy/index.js';
 import { aclOps, agentOps, guardOps, kernelOps, RpcServer, sessionOps } from '../rpc/index.js';
 import { JIT_VERSION, socketPath } from '../util/home.js';
 import { within } from '../util/time.js';
@@ -194,7 +194,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
         if (!d.allowed) return { refuse: 'denied', detail: d.reason };
         if (opts.plane === undefined) return undefined;
         try {
-          limiter.charge(who, 1, bytes, [topic]);
+          limiter.charge(who, 1, bytes, [topic], commandCount([topic]));
         } catch (e) {
           return { refuse: 'rate-limited', detail: (e as Error).message };
         }

@@ -19,6 +19,9 @@ const debug = debuglog('jit:bridge');
 /** Commands of one kind the bridge has in hand at once. */
 const BRIDGE_CONCURRENCY = 64;
 
+/** Rejections reported one by one per second; the rest are counted into one summary a second. */
+const REPORTS_PER_S = 200;
+
 /** How long `close` waits for commands in hand and their answers. */
 const DRAIN_MS = 2000;
 
@@ -78,11 +81,37 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const ctx = (sender: string): HandlerContext => ({
     session: { agent: sender },
     bytes: 0,
+    charged: true,
     signal: new AbortController().signal,
     challenge: 'bridge',
     rid: 0,
     push: () => undefined,
   });
+
+  // each refusal is reported on its own up to REPORTS_PER_S a second; beyond that they are
+  // counted and reported once a second as {event: "rejected-many", counts: {reason: n}}, so a
+  // flood of junk does not make the kernel sign one event per junk message
+  let window = { second: -1, reports: 0 };
+  let pendingCounts: Record<string, number> = {};
+  const flushCounts = (): void => {
+    if (Object.keys(pendingCounts).length === 0) return;
+    notify(Topics.kernelEvents, { event: 'rejected-many', counts: pendingCounts });
+    pendingCounts = {};
+  };
+  const summaries = setInterval(flushCounts, 1000);
+  summaries.unref();
+  const report = (
+    reason: string,
+    topic: string,
+    sender: string | null,
+    id: string | null,
+  ): void => {
+    const second = Math.floor(performance.now() / 1000);
+    if (window.second !== second) window = { second, reports: 0 };
+    if (++window.reports <= REPORTS_PER_S)
+      notify(Topics.kernelEvents, { event: 'rejected', reason, topic, sender, id });
+    else pendingCounts[reason] = (pendingCounts[reason] ?? 0) + 1;
+  };
 
   const stopReports = plane.onReject((r: Rejection) => {
     // a command the ACL or a rate limit refused gets its answer, so the sender's outbox stops
@@ -110,13 +139,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       // still in hand (commands run concurrently): answered once more when its answer is ready
       else if (inHand.has(key)) inHand.set(key, inHand.get(key)! + 1);
     }
-    notify(Topics.kernelEvents, {
-      event: 'rejected',
-      reason: r.reason,
-      topic: r.topic,
-      sender: r.sender ?? null,
-      id: r.id ?? null,
-    });
+    report(r.reason, r.topic, r.sender ?? null, r.id ?? null);
   });
 
   /** Commands being run, with how many more copies of each (retries) arrived meanwhile. */
@@ -128,13 +151,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       // a copy of a command already answered (after a restart, the duplicate window is empty
       // but the answers are kept): answered again, never run again, and reported
       notify(prior.topic, prior.answer);
-      notify(Topics.kernelEvents, {
-        event: 'rejected',
-        reason: 'replayed',
-        topic: m.topic,
-        sender: m.sender,
-        id: m.id,
-      });
+      report('replayed', m.topic, m.sender, m.id);
       return;
     }
     inHand.set(key, 0);
@@ -231,6 +248,8 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   return {
     close: async () => {
       stopReports();
+      clearInterval(summaries);
+      flushCounts();
       await Promise.all(subs.map((s) => s.close()));
       // drain: the commands in hand and the answers they give meanwhile (at most DRAIN_MS)
       const deadline = performance.now() + DRAIN_MS;

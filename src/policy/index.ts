@@ -14,6 +14,7 @@ export {
 } from './errors.js';
 export {
   checkLimits,
+  commandCount,
   DEFAULT_LIMITS,
   Limiter,
   type LimitsConfig,

@@ -1,7 +1,13 @@
 import type { CborValue } from '../codec/index.js';
 import type { TrustStore } from '../identity/index.js';
 import type { Kernel } from '../kernel/index.js';
-import { AclDeniedError, type Limiter, NotLoggedInError, type Subject } from '../policy/index.js';
+import {
+  AclDeniedError,
+  commandCount,
+  type Limiter,
+  NotLoggedInError,
+  type Subject,
+} from '../policy/index.js';
 import type { Handler, HandlerContext } from './server.js';
 
 type M = Record<string, CborValue>;
@@ -13,6 +19,22 @@ const OPEN_OPS = new Set(['handshake', 'session.login', 'session.whoami']);
 const LOGIN_ONLY = new Set(['mp.ack', 'mp.unsubscribe']);
 
 const SWS_ID = /^[0-9a-f]{32}$/;
+
+/** Ops that make the kernel write (charged as commands by the rate limits). */
+const WRITE_OPS = new Set([
+  'shadow.create',
+  'shadow.apply_patch',
+  'shadow.annotate',
+  'shadow.discard',
+  'shadow.commit',
+  'shadow.add_member',
+  'shadow.remove_member',
+  'collapse.commit',
+  'ref.set',
+  'ref.create_branch',
+  'ref.create_tag',
+  'ref.delete',
+]);
 
 function asMap(p: CborValue): M {
   return p !== null && typeof p === 'object' && !Array.isArray(p) && !(p instanceof Uint8Array)
@@ -136,10 +158,10 @@ export function guardOps(handlers: Map<string, Handler>, o: GuardOptions): void 
             topics.push(msg[0]);
             if (msg[1] instanceof Uint8Array && msg[1].length > largest) largest = msg[1].length;
           }
-      o.limiter?.charge(who, Math.max(1, topics.length), largest, topics);
+      o.limiter?.charge(who, Math.max(1, topics.length), largest, topics, commandCount(topics));
       return p;
     }
-    o.limiter?.charge(who, 1, ctx.bytes);
+    if (ctx.charged !== true) o.limiter?.charge(who, 1, ctx.bytes, [], WRITE_OPS.has(op) ? 1 : 0);
     const resource = RESOURCES[op];
     if (resource === undefined) {
       if (!privileged(who))

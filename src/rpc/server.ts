@@ -33,6 +33,12 @@ export interface HandlerContext {
   readonly rid: number;
   /** The size of the request's frame payload, in bytes (for payload caps). */
   readonly bytes: number;
+  /**
+   * Set by the kernel bridge: a command from the plane, whose rate and size were charged where it
+   * entered (the relay, or the kernel's subscription on a broker), so the guard does not charge it
+   * again.
+   */
+  readonly charged?: boolean;
 }
 export type Handler = (payload: CborValue, ctx: HandlerContext) => Promise<CborValue> | CborValue;
 
@@ -91,6 +97,16 @@ export class RpcServer {
     const send = (bytes: Uint8Array): void => {
       if (!socket.destroyed && socket.writable) write(bytes);
     };
+    let heldUntil = 0;
+    const holdOff = (ms: number): void => {
+      const until = performance.now() + ms;
+      if (until <= heldUntil) return;
+      heldUntil = until;
+      socket.pause();
+      setTimeout(() => {
+        if (performance.now() >= heldUntil - 1 && !socket.destroyed) socket.resume();
+      }, ms).unref();
+    };
     const maybeEnd = (): void => {
       if ((peerEnded || closing) && inFlight === 0 && !socket.destroyed) socket.end();
     };
@@ -138,8 +154,14 @@ export class RpcServer {
             )
             .then(
               (result) => send(encodeResponseFrame({ rid, status: 'OK', result })),
-              (e: unknown) =>
-                send(encodeResponseFrame({ rid, status: 'ERR', error: toWireError(e) })),
+              (e: unknown) => {
+                send(encodeResponseFrame({ rid, status: 'ERR', error: toWireError(e) }));
+                // a caller over its rate is not read from until it may send again: its flood
+                // waits in its own socket buffers instead of costing this process the decoding
+                const wait = (e as { details?: { retry_after_ms?: unknown } }).details
+                  ?.retry_after_ms;
+                if (typeof wait === 'number' && wait > 0) holdOff(wait);
+              },
             )
             .finally(() => {
               inFlight--;

@@ -37,7 +37,43 @@ describe('rate limits', () => {
     assert.throws(() => l.charge(bob, 5), RateLimitedError);
     now = 30; // 3 tokens back
     l.charge(bob, 3);
-    assert.deepEqual(l.refused, { agent: 2, topic: 0, payload: 0 });
+    assert.deepEqual(l.refused, { agent: 2, commands: 0, topic: 0, payload: 0 });
+  });
+
+  it('limits kernel commands apart from messages, and tells a refused caller when to come back', () => {
+    let now = 0;
+    const l = new Limiter(
+      {
+        roles: {
+          agent: { messages: { rate: 1000, burst: 1000 }, commands: { rate: 10, burst: 5 } },
+        },
+      },
+      () => now,
+    );
+    l.charge(bob, 5, 0, [], 5);
+    l.charge(bob, 100); // messages that are not commands still pass
+    const e = (() => {
+      try {
+        l.charge(bob, 2, 0, [], 2);
+      } catch (x) {
+        return x as RateLimitedError;
+      }
+      return assert.fail('not refused');
+    })();
+    assert.match(e.message, /kernel commands/);
+    assert.equal(e.details.retry_after_ms, 200, '2 commands at 10/s');
+    const over = (() => {
+      try {
+        l.charge(bob, 6, 0, [], 6);
+      } catch (x) {
+        return x as RateLimitedError;
+      }
+      return assert.fail('not refused');
+    })();
+    assert.equal(over.details.retry_after_ms, 1000, 'a batch above the burst never passes: 1 s');
+    now = 200;
+    l.charge(bob, 2, 0, [], 2);
+    assert.deepEqual(l.refused, { agent: 0, commands: 2, topic: 0, payload: 0 });
   });
 
   it('limits a topic pattern across all its senders, and caps payloads per role', () => {
