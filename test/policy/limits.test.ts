@@ -13,6 +13,17 @@ const bob: Subject = { agent: 'bob', role: 'agent' };
 const ann: Subject = { agent: 'ann', role: 'agent' };
 const llm: Subject = { agent: 'llm', role: 'restricted' };
 
+/** The RateLimitedError `f` throws (failing when it throws nothing). */
+function refusal(f: () => void): RateLimitedError {
+  try {
+    f();
+  } catch (e) {
+    assert.ok(e instanceof RateLimitedError);
+    return e;
+  }
+  return assert.fail('not refused');
+}
+
 describe('rate limits', () => {
   it('a token bucket gives its burst, then refills at its rate, never above the burst', () => {
     const b = new TokenBucket({ rate: 10, burst: 5 }, 0);
@@ -52,24 +63,10 @@ describe('rate limits', () => {
     );
     l.charge(bob, 5, 0, [], 5);
     l.charge(bob, 100); // messages that are not commands still pass
-    const e = (() => {
-      try {
-        l.charge(bob, 2, 0, [], 2);
-      } catch (x) {
-        return x as RateLimitedError;
-      }
-      return assert.fail('not refused');
-    })();
+    const e = refusal(() => l.charge(bob, 2, 0, [], 2));
     assert.match(e.message, /kernel commands/);
     assert.equal(e.details.retry_after_ms, 200, '2 commands at 10/s');
-    const over = (() => {
-      try {
-        l.charge(bob, 6, 0, [], 6);
-      } catch (x) {
-        return x as RateLimitedError;
-      }
-      return assert.fail('not refused');
-    })();
+    const over = refusal(() => l.charge(bob, 6, 0, [], 6));
     assert.equal(over.details.retry_after_ms, 1000, 'a batch above the burst never passes: 1 s');
     now = 200;
     l.charge(bob, 2, 0, [], 2);
