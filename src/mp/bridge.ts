@@ -5,6 +5,7 @@ import { type Handler, type HandlerContext, toWireError } from '../rpc/index.js'
 import { within } from '../util/time.js';
 import { type AnswerStore, MemoryAnswers } from './answers.js';
 import { ImpersonationError } from './errors.js';
+import { FairQueue } from './fair-queue.js';
 import {
   MAX_TTL_MS,
   type Message,
@@ -16,8 +17,15 @@ import { Topics } from './topic.js';
 
 const debug = debuglog('jit:bridge');
 
-/** Commands of one kind the bridge has in hand at once. */
+/** Commands of one kind the bridge has in hand (running in the kernel) at once. */
 const BRIDGE_CONCURRENCY = 64;
+
+/**
+ * Commands of one kind the bridge takes from the transport before running them, to pick among
+ * them fairly by sender (round-robin, FIFO per sender): one agent's backlog waits behind its own
+ * commands, not in front of everyone else's.
+ */
+const BRIDGE_LOOKAHEAD = 1024;
 
 /** Rejections reported one by one per second; the rest are counted into one summary a second. */
 const REPORTS_PER_S = 200;
@@ -228,23 +236,26 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   };
 
   const subs: PlaneSubscription[] = [];
-  for (const kind of COMMANDS)
+  for (const kind of COMMANDS) {
+    // commands are admitted as each one starts: FIFO per sender, round-robin across senders;
+    // many in hand share one WAL sync (one at a time, each waited for the last one's: fsync-bound)
+    const fair = new FairQueue(BRIDGE_CONCURRENCY);
     subs.push(
       await plane.subscribe(
         `jit.sws.*.${kind}`,
         (m) => {
-          const h = handle(kind, m);
+          const h = fair.run(m.sender, () => handle(kind, m));
           track(h.catch(() => undefined));
           return h;
         },
         {
           group: `${BRIDGE_GROUP}-${kind}`,
-          // commands are admitted in delivery order as each callback starts; many in hand share
-          // one WAL sync (one at a time, each waited for the last one's: fsync-bound)
-          concurrency: BRIDGE_CONCURRENCY,
+          concurrency: BRIDGE_LOOKAHEAD,
+          maxInFlight: BRIDGE_LOOKAHEAD,
         },
       ),
     );
+  }
   return {
     close: async () => {
       stopReports();
