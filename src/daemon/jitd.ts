@@ -24,6 +24,7 @@ import {
 import { commandCount, Limiter, type LimitsConfig } from '../policy/index.js';
 import { aclOps, agentOps, guardOps, kernelOps, RpcServer, sessionOps } from '../rpc/index.js';
 import { JIT_VERSION, socketPath } from '../util/home.js';
+import { perSecond } from '../util/per-second.js';
 import { within } from '../util/time.js';
 import { reconcileAclFile, writeAclFile } from './acl-file.js';
 import { readLimits } from './limits-file.js';
@@ -139,16 +140,14 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   // every op behind the ACL: a login first, then the policy (the bridge acts as each sender);
   // refusals are counted and reported on jit.kernel.events (at most REPORTS_PER_S a second)
   const security = { denied: 0, reported: 0, unreported: 0 };
-  let window = { second: -1, reports: 0 };
+  const reportable = perSecond(REPORTS_PER_S);
   guardOps(handlers, {
     kernel,
     trust,
     limiter,
     onDenied: (d) => {
       security.denied++;
-      const second = Math.floor(performance.now() / 1000);
-      if (window.second !== second) window = { second, reports: 0 };
-      if (plane === undefined || ++window.reports > REPORTS_PER_S) {
+      if (plane === undefined || !reportable()) {
         security.unreported++;
         return;
       }

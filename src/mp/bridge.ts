@@ -1,7 +1,9 @@
 import { debuglog } from 'node:util';
 import type { CborValue } from '../codec/index.js';
 import { ErrorCode } from '../errors/index.js';
+import { COMMAND_TOPIC } from '../policy/index.js';
 import { type Handler, type HandlerContext, toWireError } from '../rpc/index.js';
+import { perSecond } from '../util/per-second.js';
 import { within } from '../util/time.js';
 import { type AnswerStore, MemoryAnswers } from './answers.js';
 import { ImpersonationError } from './errors.js';
@@ -99,7 +101,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   // each refusal is reported on its own up to REPORTS_PER_S a second; beyond that they are
   // counted and reported once a second as {event: "rejected-many", counts: {reason: n}}, so a
   // flood of junk does not make the kernel sign one event per junk message
-  let window = { second: -1, reports: 0 };
+  const reportable = perSecond(REPORTS_PER_S);
   let pendingCounts: Record<string, number> = {};
   const flushCounts = (): void => {
     if (Object.keys(pendingCounts).length === 0) return;
@@ -114,16 +116,13 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     sender: string | null,
     id: string | null,
   ): void => {
-    const second = Math.floor(performance.now() / 1000);
-    if (window.second !== second) window = { second, reports: 0 };
-    if (++window.reports <= REPORTS_PER_S)
-      notify(Topics.kernelEvents, { event: 'rejected', reason, topic, sender, id });
+    if (reportable()) notify(Topics.kernelEvents, { event: 'rejected', reason, topic, sender, id });
     else pendingCounts[reason] = (pendingCounts[reason] ?? 0) + 1;
   };
 
   const stopReports = plane.onReject((r: Rejection) => {
     // a command the ACL or a rate limit refused gets its answer, so the sender's outbox stops
-    const m = /^jit\.sws\.([^.]+)\.(patch|commit|discard|analyze)$/.exec(r.topic);
+    const m = COMMAND_TOPIC.exec(r.topic);
     const refusal =
       r.reason === 'denied'
         ? ('E_ACCESS_DENIED' as const)

@@ -13,6 +13,7 @@ export {
   RateLimitedError,
 } from './errors.js';
 export {
+  COMMAND_TOPIC,
   checkLimits,
   commandCount,
   DEFAULT_LIMITS,

@@ -152,8 +152,8 @@ function retryAfter(b: TokenBucket, n: number, now: number): number {
   return Math.min(1000, Math.max(1, Math.ceil(b.waitMs(n, now))));
 }
 
-/** Plane topics whose messages the kernel runs as commands. */
-const COMMAND_TOPIC = /^jit\.sws\.[^.]+\.(patch|commit|discard|analyze)$/;
+/** Plane topics whose messages the kernel runs as commands: groups 1 and 2 are the SWS and the kind. */
+export const COMMAND_TOPIC = /^jit\.sws\.([^.]+)\.(patch|commit|discard|analyze)$/;
 
 /** How many of `topics` are kernel commands. */
 export function commandCount(topics: readonly string[]): number {

@@ -137,9 +137,8 @@ export function guardOps(handlers: Map<string, Handler>, o: GuardOptions): void 
   };
   const privileged = (who: Subject): boolean => who.role === 'admin' || who.role === 'kernel';
 
-  /** Checks one call; returns the payload the handler gets (owner/agent filled in), or throws. */
-  const admit = (op: string, p: CborValue, ctx: HandlerContext): CborValue => {
-    const who = subjectOf(ctx, op);
+  /** Checks one call by `who`; returns the payload the handler gets (owner/agent filled in), or throws. */
+  const admit = (op: string, p: CborValue, ctx: HandlerContext, who: Subject): CborValue => {
     const m = asMap(p);
     if (LOGIN_ONLY.has(op)) return p;
     if (op === 'mp.subscribe') {
@@ -189,9 +188,11 @@ export function guardOps(handlers: Map<string, Handler>, o: GuardOptions): void 
   for (const [op, h] of [...handlers]) {
     if (OPEN_OPS.has(op)) continue;
     handlers.set(op, async (p, ctx) => {
+      let who: Subject;
       let payload: CborValue;
       try {
-        payload = admit(op, p, ctx);
+        who = subjectOf(ctx, op);
+        payload = admit(op, p, ctx, who);
       } catch (e) {
         o.onDenied?.({
           agent: ctx.session.agent ?? null,
@@ -202,14 +203,10 @@ export function guardOps(handlers: Map<string, Handler>, o: GuardOptions): void 
         throw e;
       }
       const result = await h(payload, ctx);
-      const agent = ctx.session.agent!;
-      const role = o.trust.get(agent)?.role;
-      if (op !== 'shadow.list' || role === 'admin' || role === 'kernel' || role === undefined)
-        return result;
+      if (op !== 'shadow.list' || privileged(who)) return result;
       // shadow.list shows only the SWSs the caller may see
       const r = asMap(result);
       const all = Array.isArray(r.sws) ? (r.sws as M[]) : [];
-      const who: Subject = { agent, role };
       return {
         ...r,
         sws: all.filter((s) => policy.decide(who, 'shadow.status', `sws.${String(s.id)}`).allowed),
