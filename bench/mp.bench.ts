@@ -14,13 +14,19 @@ import {
   publicKeyObject,
   staticVerifier,
 } from '../src/identity/index.js';
-import { MemoryBroker, NativeTransport, Plane, signingBytes } from '../src/mp/index.js';
+import {
+  DEFAULT_BATCH,
+  MemoryBroker,
+  NativeTransport,
+  Plane,
+  signingBytes,
+} from '../src/mp/index.js';
 import { RpcClient } from '../src/rpc/index.js';
 import { Agent } from '../src/sdk/index.js';
 import { socketPath } from '../src/util/home.js';
 import { openLoop, quantile, rate } from './harness.js';
 import { jitdBin, startChild, stop } from './kernel.bench.js';
-import { benchPayload, planeThroughput } from './plane-loops.js';
+import { benchPayload, planeLatency, planeThroughput } from './plane-loops.js';
 
 export interface PlaneFigure {
   readonly name: string;
@@ -34,24 +40,41 @@ export interface PlaneFigure {
  * `presigned`: the envelopes are built and signed before the clock starts, so the figure is the
  * delivery side alone (decode, verify, dedup, order) against the raw verify rate.
  */
-async function throughput(signed: boolean, n: number, presigned = false): Promise<number> {
+async function throughput(
+  signed: boolean,
+  n: number,
+  presigned = false,
+  batch = 1,
+): Promise<number> {
+  const [p, c] = await memoryPair(signed, batch);
+  const ready = presigned
+    ? Array.from({ length: n }, (_, i) => p.envelope('bench.t', benchPayload(i)).bytes)
+    : undefined;
+  return planeThroughput(p, c, n, ready ? (i) => p.send('bench.t', ready[i]!) : undefined);
+}
+
+/** A publisher and a subscriber plane on one memory broker, signed (batch: see PlaneOptions) or not. */
+async function memoryPair(signed: boolean, batch: number): Promise<[Plane, Plane]> {
   const broker = new MemoryBroker();
   const key = KeyPair.generate();
   const verifier = signed ? staticVerifier([['pub', key.publicKey]]) : undefined;
   const p = await Plane.open({
     transport: broker.connect(),
     sender: 'pub',
-    ...(signed ? { signer: keySigner('pub', key) } : {}),
+    ...(signed ? { signer: keySigner('pub', key), batch } : {}),
   });
   const c = await Plane.open({
     transport: broker.connect(),
     sender: 'sub',
     ...(verifier ? { verifier } : {}),
   });
-  const ready = presigned
-    ? Array.from({ length: n }, (_, i) => p.envelope('bench.t', benchPayload(i)).bytes)
-    : undefined;
-  return planeThroughput(p, c, n, ready ? (i) => p.send('bench.t', ready[i]!) : undefined);
+  return [p, c];
+}
+
+/** p99 publish→deliver latency (ms) on the in-process plane at `rate`/s. */
+async function latencyP99(signed: boolean, rate: number, ms: number): Promise<number> {
+  const [p, c] = await memoryPair(signed, DEFAULT_BATCH);
+  return quantile(await planeLatency(p, c, rate, ms), 0.99);
 }
 
 /** The in-process plane, unsigned and signed, with their same-run baselines. */
@@ -74,9 +97,16 @@ export async function planeBenches(): Promise<PlaneFigure[]> {
   const signed: number[] = [];
   const received: number[] = [];
   const verifies: number[] = [];
+  const batched: number[] = [];
+  const ratios: number[] = [];
   await throughput(false, 20_000);
+  await throughput(true, 20_000, false, DEFAULT_BATCH);
   for (let r = 0; r < rounds; r++) {
-    unsigned.push(await throughput(false, 200_000));
+    const u = await throughput(false, 200_000);
+    const b = await throughput(true, 200_000, false, DEFAULT_BATCH);
+    unsigned.push(u);
+    batched.push(b);
+    ratios.push(b / u);
     signed.push(await throughput(true, 20_000));
     received.push(await throughput(true, 20_000, true));
     verifies.push(rate(() => verify(null, msg, pub, sig), 300));
@@ -88,6 +118,12 @@ export async function planeBenches(): Promise<PlaneFigure[]> {
       perSec: med(unsigned),
       baselineName: 'goal 500k/s',
       baselinePerSec: 500_000,
+    },
+    {
+      name: `in-process plane, signed in batches (up to ${DEFAULT_BATCH} a signature) and verified (goal >= 0.5x unsigned; median ratio of ${rounds} paired runs ${med(ratios).toFixed(2)}x)`,
+      perSec: med(batched),
+      baselineName: 'unsigned, same run',
+      baselinePerSec: med(unsigned),
     },
     {
       name: 'in-process plane, pre-signed envelopes, verified per message (delivery side)',
@@ -102,6 +138,24 @@ export async function planeBenches(): Promise<PlaneFigure[]> {
       baselinePerSec: med(verifies),
     },
   ];
+}
+
+/**
+ * The latency batch signing adds: p99 publish→deliver on the in-process plane at `rate`/s, signed
+ * in batches (signature and verification on the one thread) and unsigned, medians of 3 rounds.
+ */
+export async function batchLatencyBench(
+  rate = 10_000,
+  ms = 2000,
+): Promise<{ unsigned: number; batched: number }> {
+  const u: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    u.push(await latencyP99(false, rate, ms));
+    b.push(await latencyP99(true, rate, ms));
+  }
+  const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[1]!;
+  return { unsigned: med(u), batched: med(b) };
 }
 
 /**

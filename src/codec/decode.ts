@@ -266,3 +266,21 @@ export function decode(bytes: Uint8Array): CborValue {
     buf = new Uint8Array(0);
   }
 }
+
+/**
+ * Decodes the canonical CBOR item at the start of `bytes` and says where it ends: for formats
+ * that put two items back to back (a batch-signed envelope is the envelope, then its proof).
+ */
+export function decodePrefix(bytes: Uint8Array): { value: CborValue; end: number } {
+  if (bytes.length === 0) fail('empty', 0, 'no bytes to decode');
+  buf = bytes;
+  view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  pos = 0;
+  end = bytes.length;
+  try {
+    const value = readItem(0);
+    return { value, end: pos };
+  } finally {
+    buf = new Uint8Array(0);
+  }
+}

@@ -3,7 +3,8 @@
  * hashes, signs, logs and sends. Depends on nothing but `errors`.
  */
 export { blake3, blake3Hex, blake3Stream, equalBytes, HASH_BYTES } from './blake3.js';
-export { decode } from './decode.js';
+export { blake3Prefixed } from './blake3-small.js';
+export { decode, decodePrefix } from './decode.js';
 export { compareEncodedKeys, encode, encodeTo } from './encode.js';
 export {
   CborDecodeError,

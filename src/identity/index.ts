@@ -2,6 +2,17 @@
  * @module identity — Ed25519 keys, signers and verifiers, and the trust store that binds agent ids
  * to public keys (DESIGN §7). Used by the kernel, rpc, mp and jitna layers; depends on codec.
  */
+
+export {
+  type BatchProof,
+  BatchVerifier,
+  batchSigningBytes,
+  leafHash,
+  MAX_BATCH,
+  pathLength,
+  SignedBatch,
+  signBatch,
+} from './batch.js';
 export {
   AgentExistsError,
   IdentityInputError,

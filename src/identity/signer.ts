@@ -18,6 +18,12 @@ export type Verdict = 'ok' | 'unknown-sender' | 'bad-signature';
 /** Checks that `sig` is `agent`'s signature over `message`. */
 export interface Verifier {
   verify(agent: string, message: Uint8Array, sig: Uint8Array): Verdict;
+  /**
+   * Changes whenever a binding changes (an agent added or removed), so that what was verified
+   * against the old bindings and kept (a batch's authenticated nodes) is dropped. Absent for a
+   * verifier whose bindings never change.
+   */
+  readonly revision?: number;
 }
 
 /** A Signer backed by an Ed25519 key pair. */

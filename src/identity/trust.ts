@@ -50,6 +50,7 @@ interface Entry {
 export class TrustStore implements Verifier {
   private readonly entries = new Map<string, Entry>();
   private readonly path: string | undefined;
+  private changes = 0;
 
   private constructor(path: string | undefined) {
     this.path = path;
@@ -92,7 +93,13 @@ export class TrustStore implements Verifier {
     const publicKey = new Uint8Array(a.publicKey);
     const info = { agent: a.agent, publicKey, fingerprint: fingerprint(publicKey), role: a.role };
     this.entries.set(a.agent, { info, key: publicKeyObject(publicKey) });
+    this.changes++;
     return info;
+  }
+
+  /** Bumped by every change of a binding (see Verifier.revision). */
+  get revision(): number {
+    return this.changes;
   }
 
   get(agent: string): TrustedAgent | undefined {
@@ -131,6 +138,7 @@ export class TrustStore implements Verifier {
       await this.persist();
     } catch (e) {
       this.entries.delete(a.agent);
+      this.changes++;
       throw e;
     }
     return { agent: info, added: true };
@@ -142,10 +150,12 @@ export class TrustStore implements Verifier {
     const old = this.entries.get(agent);
     if (old === undefined) return false;
     this.entries.delete(agent);
+    this.changes++;
     try {
       await this.persist();
     } catch (e) {
       this.entries.set(agent, old);
+      this.changes++;
       throw e;
     }
     return true;

@@ -1,9 +1,14 @@
 import { randomFillSync } from 'node:crypto';
-import { type CborValue, decode, encode, toHex } from '../codec/index.js';
+import { type CborValue, decode, decodePrefix, encode, HASH_BYTES, toHex } from '../codec/index.js';
 import {
+  type BatchProof,
+  BatchVerifier,
   checkAgentId,
+  MAX_BATCH,
+  pathLength,
   SIGNATURE_BYTES,
   type Signer,
+  signBatch,
   type Verdict,
   type Verifier,
 } from '../identity/index.js';
@@ -17,10 +22,18 @@ export const MESSAGE_ID_BYTES = 16;
 /** Largest encoded envelope accepted (a 1 MiB payload fits with room to spare). */
 export const MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
 
+/** Room left for a batch proof after the envelope (a 12-hash path, the signature and keys). */
+const MAX_PROOF_BYTES = 512;
+
 /**
  * A Message Plane envelope (DESIGN §6), canonical CBOR: `{v, id, sender, ts, seq, topic, payload,
  * exp?, sig?}`. `sig` is the sender's Ed25519 signature over the canonical encoding of the envelope
  * without `sig`, so the topic, sequence number and id are signed with the payload.
+ *
+ * A batch-signed envelope is two canonical CBOR items back to back: the envelope without `sig`
+ * (exactly the bytes a per-message signature would cover), then its proof `{i, n, sig, path}`:
+ * its place in the batch, the batch signature and the path to the signed root (see
+ * `identity/batch.ts`).
  */
 export interface Envelope {
   readonly v: number;
@@ -39,6 +52,8 @@ export interface Envelope {
    */
   readonly exp?: number;
   readonly sig?: Uint8Array;
+  /** A batch signature instead of `sig`: the proof, and the envelope bytes its leaf covers. */
+  readonly batch?: { readonly proof: BatchProof; readonly signed: Uint8Array };
 }
 
 const KEYS = new Set(['v', 'id', 'sender', 'ts', 'seq', 'topic', 'payload', 'exp', 'sig']);
@@ -89,13 +104,159 @@ export function seal(e: Envelope, signer: Signer): Envelope {
   return { ...unsigned(e), sig: signer.sign(signingBytes(e)) } as Envelope;
 }
 
-/** Checks the signature: 'unsigned' when there is none. */
-export function checkSignature(e: Envelope, verifier: Verifier): Verdict | 'unsigned' {
+/**
+ * Signs envelopes with one batch signature (see `identity/batch.ts`). Each comes with the bytes of
+ * the envelope without `sig` (its `signingBytes`, which the caller has made to check its size);
+ * returns each envelope with its proof, and its bytes.
+ */
+export function sealBatch(
+  items: readonly { readonly envelope: Envelope; readonly signed: Uint8Array }[],
+  signer: Signer,
+): { envelope: Envelope; bytes: Uint8Array }[] {
+  const signed: Uint8Array[] = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i]!;
+    if (x.envelope.sender !== signer.agent)
+      throw new EnvelopeError(
+        `cannot sign as ${x.envelope.sender} with the key of ${signer.agent}`,
+      );
+    signed[i] = x.signed;
+  }
+  const batch = signBatch(signer, signed);
+  const out: { envelope: Envelope; bytes: Uint8Array }[] = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const { envelope: e, signed } = items[i]!;
+    const bytes = joinProof(signed, i, batch.count, batch.sig, (o, at) =>
+      batch.writePath(i, o, at),
+    );
+    const proof: BatchProof = {
+      index: i,
+      count: batch.count,
+      sig: batch.sig,
+      path: bytes.subarray(bytes.length - pathLength(i, batch.count) * HASH_BYTES),
+    };
+    const b = { proof, signed };
+    const sealed: Envelope =
+      e.exp === undefined
+        ? {
+            v: e.v,
+            id: e.id,
+            sender: e.sender,
+            ts: e.ts,
+            seq: e.seq,
+            topic: e.topic,
+            payload: e.payload,
+            batch: b,
+          }
+        : {
+            v: e.v,
+            id: e.id,
+            sender: e.sender,
+            ts: e.ts,
+            seq: e.seq,
+            topic: e.topic,
+            payload: e.payload,
+            exp: e.exp,
+            batch: b,
+          };
+    out[i] = { envelope: sealed, bytes };
+  }
+  return out;
+}
+
+/** CBOR head of a major type 0 (uint) or 2 (bytes) value below 65536, written at `at`. */
+function head(out: Uint8Array, at: number, major: number, n: number): number {
+  const m = major << 5;
+  if (n < 24) {
+    out[at] = m | n;
+    return at + 1;
+  }
+  if (n < 256) {
+    out[at] = m | 24;
+    out[at + 1] = n;
+    return at + 2;
+  }
+  out[at] = m | 25;
+  out[at + 1] = n >> 8;
+  out[at + 2] = n & 0xff;
+  return at + 3;
+}
+
+const headBytes = (n: number): number => (n < 24 ? 1 : n < 256 ? 2 : 3);
+const KEY_I = new Uint8Array([0x61, 0x69]);
+const KEY_N = new Uint8Array([0x61, 0x6e]);
+const KEY_SIG = new Uint8Array([0x63, 0x73, 0x69, 0x67]);
+const KEY_PATH = new Uint8Array([0x64, 0x70, 0x61, 0x74, 0x68]);
+
+/**
+ * The envelope bytes followed by the canonical CBOR of its proof, `{i, n, sig, path}` (keys in
+ * canonical order), written directly, the path last (by `writePath`): this runs once per
+ * batch-signed message. The decoder, which takes canonical CBOR only, and a test against the
+ * general encoder hold it to that form.
+ */
+function joinProof(
+  signed: Uint8Array,
+  index: number,
+  count: number,
+  sig: Uint8Array,
+  writePath: (out: Uint8Array, at: number) => void,
+): Uint8Array {
+  const pathBytes = pathLength(index, count) * HASH_BYTES;
+  const size =
+    1 +
+    KEY_I.length +
+    headBytes(index) +
+    KEY_N.length +
+    headBytes(count) +
+    KEY_SIG.length +
+    headBytes(sig.length) +
+    sig.length +
+    KEY_PATH.length +
+    headBytes(pathBytes) +
+    pathBytes;
+  const out = new Uint8Array(signed.length + size);
+  out.set(signed);
+  let at = signed.length;
+  out[at++] = 0xa4; // a map of 4
+  out.set(KEY_I, at);
+  at = head(out, at + KEY_I.length, 0, index);
+  out.set(KEY_N, at);
+  at = head(out, at + KEY_N.length, 0, count);
+  out.set(KEY_SIG, at);
+  at = head(out, at + KEY_SIG.length, 2, sig.length);
+  out.set(sig, at);
+  at += sig.length;
+  out.set(KEY_PATH, at);
+  at = head(out, at + KEY_PATH.length, 2, pathBytes);
+  writePath(out, at);
+  return out;
+}
+
+/** Envelope bytes (without `sig`) too large to leave room for a batch proof within the limit. */
+export function tooLargeToBatch(signed: Uint8Array): boolean {
+  return signed.length + MAX_PROOF_BYTES > MAX_ENVELOPE_BYTES;
+}
+
+/**
+ * Checks the signature, or the batch proof (through `batches` when given, which keeps the nodes it
+ * has authenticated): 'unsigned' when there is neither.
+ */
+export function checkSignature(
+  e: Envelope,
+  verifier: Verifier,
+  batches?: BatchVerifier,
+): Verdict | 'unsigned' {
+  if (e.batch !== undefined)
+    return (batches ?? new BatchVerifier(verifier)).verify(e.sender, e.batch.signed, e.batch.proof);
   if (e.sig === undefined) return 'unsigned';
   return verifier.verify(e.sender, signingBytes(e), e.sig);
 }
 
 export function encodeEnvelope(e: Envelope): Uint8Array {
+  if (e.batch !== undefined) {
+    const { index, count, sig, path } = e.batch.proof;
+    return joinProof(e.batch.signed, index, count, sig, (o, at) => o.set(path, at));
+  }
   const v = unsigned(e);
   if (e.sig !== undefined) v.sig = e.sig;
   return encode(v);
@@ -112,8 +273,9 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   if (bytes.length > MAX_ENVELOPE_BYTES)
     throw new EnvelopeError(`envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`);
   let v: CborValue;
+  let end: number;
   try {
-    v = decode(bytes);
+    ({ value: v, end } = decodePrefix(bytes));
   } catch (e) {
     throw new EnvelopeError('an envelope is not canonical CBOR', {}, { cause: e });
   }
@@ -137,6 +299,14 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     throw new EnvelopeError(`envelope sig is not ${SIGNATURE_BYTES} bytes`, { field: 'sig' });
   const seq = uint(m.seq, 'seq');
   if (seq === 0) throw new EnvelopeError('envelope seq starts at 1', { field: 'seq' });
+  let batch: Envelope['batch'];
+  if (end < bytes.length) {
+    if (m.sig !== undefined)
+      throw new EnvelopeError('an envelope with a batch proof carries no sig of its own', {
+        field: 'sig',
+      });
+    batch = { proof: decodeProof(bytes.subarray(end)), signed: bytes.subarray(0, end) };
+  }
   return {
     v: ENVELOPE_VERSION,
     id: m.id,
@@ -147,5 +317,45 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     payload: m.payload as CborValue,
     ...(m.exp === undefined ? {} : { exp: uint(m.exp, 'exp') }),
     ...(m.sig === undefined ? {} : { sig: m.sig as Uint8Array }),
+    ...(batch === undefined ? {} : { batch }),
   };
+}
+
+const PROOF_KEYS = new Set(['i', 'n', 'sig', 'path']);
+
+/** The batch proof after an envelope: `{i, n, sig, path}`, every field checked. */
+function decodeProof(bytes: Uint8Array): BatchProof {
+  let v: CborValue;
+  try {
+    v = decode(bytes);
+  } catch (e) {
+    throw new EnvelopeError(
+      'what follows the envelope is not one canonical CBOR item',
+      {},
+      {
+        cause: e,
+      },
+    );
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array)
+    throw new EnvelopeError('a batch proof is a CBOR map');
+  const m = v as Record<string, CborValue>;
+  for (const k of Object.keys(m))
+    if (!PROOF_KEYS.has(k))
+      throw new EnvelopeError(`unknown batch proof field "${k}"`, { field: k });
+  const count = uint(m.n, 'n');
+  const index = uint(m.i, 'i');
+  if (count < 1 || count > MAX_BATCH || index >= count)
+    throw new EnvelopeError(`batch place ${index} of ${count} is impossible (1 to ${MAX_BATCH})`, {
+      field: 'i',
+    });
+  if (!(m.sig instanceof Uint8Array) || m.sig.length !== SIGNATURE_BYTES)
+    throw new EnvelopeError(`batch sig is not ${SIGNATURE_BYTES} bytes`, { field: 'sig' });
+  const hashes = pathLength(index, count);
+  if (!(m.path instanceof Uint8Array) || m.path.length !== hashes * HASH_BYTES)
+    throw new EnvelopeError(
+      `batch path for place ${index} of ${count} is not ${hashes} hashes of ${HASH_BYTES} bytes`,
+      { field: 'path' },
+    );
+  return { index, count, sig: m.sig, path: m.path };
 }

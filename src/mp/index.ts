@@ -18,7 +18,9 @@ export {
   messageIdHex,
   newMessageId,
   seal,
+  sealBatch,
   signingBytes,
+  tooLargeToBatch,
 } from './envelope.js';
 export {
   EnvelopeError,
@@ -35,6 +37,7 @@ export { openTransport, redactUrl } from './open.js';
 export {
   CLOCK_SKEW_MS,
   DEAD_LETTER_PREFIX,
+  DEFAULT_BATCH,
   DEFAULT_MAX_DELIVERIES,
   DEFAULT_TTL_MS,
   type DeadLetter,

@@ -14,11 +14,14 @@ import {
   isKernelTopic,
   patternMatcher,
   seal,
+  sealBatch,
+  signingBytes,
   TopicError,
 } from '../../src/mp/index.js';
 
 const fixture = new URL('../../../test/fixtures/mp/envelope-v1.json', import.meta.url);
 const fixtureExp = new URL('../../../test/fixtures/mp/envelope-v1-exp.json', import.meta.url);
+const fixtureBatch = new URL('../../../test/fixtures/mp/envelope-v1-batch.json', import.meta.url);
 const seed = new Uint8Array(32).map((_, i) => i + 1);
 const key = KeyPair.fromSeed(seed);
 
@@ -68,6 +71,76 @@ describe('envelope', () => {
       () => decodeEnvelope(encode({ ...decodeEnvelope(bytes), exp: -1 } as never)),
       EnvelopeError,
     );
+  });
+
+  it('matches the golden bytes of a batch-signed envelope (the envelope, then its proof)', () => {
+    // three envelopes signed as one batch; the golden is the second: its path has two hashes
+    const batch = sealBatch(
+      [1, 2, 3].map((seq) => {
+        const { sig: _, ...e } = { ...goldenEnvelope(), seq, exp: 1_800_000_000_000 };
+        return { envelope: e, signed: signingBytes(e) };
+      }),
+      keySigner('alice', key),
+    );
+    const bytes = batch[1]!.bytes;
+    const golden = { public_key: toHex(key.publicKey), envelope: toHex(bytes) };
+    if (process.env.JIT_WRITE_FIXTURES === '1')
+      writeFileSync(fixtureBatch, `${JSON.stringify(golden, null, 2)}\n`);
+    const stored = JSON.parse(readFileSync(fixtureBatch, 'utf8')) as typeof golden;
+    assert.deepEqual(golden, stored);
+    const back = decodeEnvelope(fromHex(stored.envelope)!);
+    assert.equal(back.seq, 2);
+    assert.equal(back.sig, undefined);
+    assert.deepEqual(
+      {
+        i: back.batch!.proof.index,
+        n: back.batch!.proof.count,
+        path: back.batch!.proof.path.length,
+      },
+      { i: 1, n: 3, path: 64 },
+    );
+    const v = staticVerifier([['alice', key.publicKey]]);
+    assert.equal(checkSignature(back, v), 'ok');
+    assert.deepEqual(encodeEnvelope(back), bytes, 'encodes back to the same bytes');
+    // the proof is written by hand: it must be exactly the canonical CBOR of its map
+    const p = back.batch!.proof;
+    assert.deepEqual(
+      bytes.subarray(back.batch!.signed.length),
+      encode({ i: p.index, n: p.count, sig: p.sig, path: p.path }),
+    );
+    assert.deepEqual(back.batch!.signed, signingBytes(back));
+  });
+
+  it('refuses malformed batch proofs, naming what is wrong', () => {
+    const [one, two] = sealBatch(
+      [1, 2].map((seq) => {
+        const { sig: _, ...e } = { ...goldenEnvelope(), seq };
+        return { envelope: e, signed: signingBytes(e) };
+      }),
+      keySigner('alice', key),
+    );
+    const e = one!.envelope;
+    const p = e.batch!.proof;
+    const withProof = (proof: Record<string, unknown>, head: Uint8Array = e.batch!.signed) =>
+      new Uint8Array([...head, ...encode(proof as never)]);
+    const cases: [Uint8Array, RegExp][] = [
+      [withProof({ i: 0, n: 2, sig: p.sig, path: p.path, x: 1 }), /unknown batch proof field "x"/],
+      [withProof({ i: 2, n: 2, sig: p.sig, path: p.path }), /place 2 of 2 is impossible/],
+      [withProof({ i: 0, n: 2, sig: p.sig, path: new Uint8Array(0) }), /is not 1 hashes/],
+      [withProof({ i: 0, n: 2, sig: p.sig.subarray(1), path: p.path }), /sig is not 64 bytes/],
+      [new Uint8Array([...one!.bytes, 0x00]), /not one canonical CBOR item/],
+      [
+        withProof({ i: 0, n: 2, sig: p.sig, path: p.path }, encodeEnvelope(goldenEnvelope())),
+        /no sig of its own/,
+      ],
+    ];
+    for (const [bytes, why] of cases) assert.throws(() => decodeEnvelope(bytes), why);
+    // a genuine proof under another envelope of the batch does not verify
+    const v = staticVerifier([['alice', key.publicKey]]);
+    const swapped = decodeEnvelope(
+      withProof({ i: 0, n: 2, sig: p.sig, path: p.path }, two!.envelope.batch!.signed),
+    );
+    assert.equal(checkSignature(swapped, v), 'bad-signature');
   });
 
   it('round-trips and verifies; any changed field breaks the signature', () => {

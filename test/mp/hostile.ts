@@ -17,6 +17,8 @@ import {
   NativeTransport,
   openTransport,
   seal,
+  sealBatch,
+  signingBytes,
   Topics,
   type Transport,
 } from '../../src/mp/index.js';
@@ -156,6 +158,19 @@ export function hostileAgentSuite(o: HostileOptions): void {
         patch: { author: 'watcher', ops: [{ op: 'put', path: 'x', content: new Uint8Array([7]) }] },
       });
       await raw.publish(Topics.swsPatch(other), intruder.bytes);
+      // a batch signature (identity/batch.ts) kept, the payload under it changed
+      const batched = sealBatch(
+        [1, 2].map(() => {
+          const e = alice.plane.envelope(topic, put).envelope;
+          return { envelope: e, signed: signingBytes(e) };
+        }),
+        keySigner('alice', keys.alice),
+      )[0]!.envelope;
+      const changed = { ...batched, payload: { ...put, extra: 2 } };
+      await raw.publish(
+        topic,
+        encodeEnvelope({ ...changed, batch: { ...batched.batch!, signed: signingBytes(changed) } }),
+      );
       // a copy of a genuine command a day later: its signed expiry has passed
       const dayOld = seal(
         { ...alice.plane.envelope(topic, put).envelope, exp: Date.now() - 86_400_000 },
@@ -163,6 +178,7 @@ export function hostileAgentSuite(o: HostileOptions): void {
       );
       await raw.publish(topic, encodeEnvelope(dayOld));
       const want = [
+        'bad-signature',
         'bad-signature',
         'wrong-topic',
         'unknown-sender',

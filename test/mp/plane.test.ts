@@ -15,6 +15,7 @@ import {
   type Rejection,
   Reorder,
   seal,
+  signingBytes,
 } from '../../src/mp/index.js';
 
 const alice = KeyPair.generate();
@@ -206,6 +207,85 @@ describe('plane: what is dropped, counted and reported', () => {
     assert.deepEqual(gaps, [{ topic: 't', sender: 'alice', from: 4, to: 4 }]);
     await a.close();
     await c.close();
+  });
+});
+
+/** Waits until `cond` holds, for up to 5 s. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond(), 'timed out waiting');
+}
+
+describe('plane: batch signatures', () => {
+  it('signs a burst with one signature: every message verified, in order, on several topics', async () => {
+    const { a, c, rejected } = await setup();
+    const got: Message[] = [];
+    await c.subscribe('b.>', (m) => void got.push(m));
+    const sent = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => a.publish(i % 3 === 0 ? 'b.x' : 'b.y', { i })),
+    );
+    await until(() => got.length === 300);
+    // 300 publishes in one synchronous run: batches of 256 and 44, so two signature checks
+    assert.equal(c.batchStats.signatures, 2);
+    assert.equal(rejected.length, 0);
+    assert.ok(sent.every((e) => e.batch !== undefined && e.sig === undefined));
+    for (const t of ['b.x', 'b.y']) {
+      const seqs = got.filter((m) => m.topic === t).map((m) => m.envelope.seq);
+      assert.deepEqual(
+        seqs,
+        seqs.map((_, k) => k + 1),
+        `${t} in seq order`,
+      );
+    }
+    await a.close();
+    await c.close();
+  });
+
+  it('lets each member of a group verify its share of a batch on its own; refuses a changed one', async () => {
+    const { broker, a } = await setup();
+    const members = await Promise.all(
+      [0, 1].map(() => Plane.open({ transport: broker.connect(), sender: 'w', verifier })),
+    );
+    const got: Message[][] = [[], []];
+    for (const [k, m] of members.entries())
+      await m.subscribe('g.t', (x) => void got[k]!.push(x), { group: 'workers', ordered: false });
+    await Promise.all(Array.from({ length: 100 }, (_, i) => a.publish('g.t', { i })));
+    await until(() => got[0]!.length + got[1]!.length === 100);
+    assert.ok(got[0]!.length > 0 && got[1]!.length > 0, 'both members had a share');
+    // a message of the batch with its payload changed and its proof kept
+    const genuine = got[0]![0]!.envelope;
+    const changed = { ...genuine, id: new Uint8Array(16).fill(7), payload: { i: -1 } };
+    const forged = encodeEnvelope({
+      ...changed,
+      batch: { ...genuine.batch!, signed: signingBytes(changed) },
+    });
+    const rejected: Rejection[] = [];
+    members[0]!.onReject((r) => rejected.push(r));
+    members[1]!.onReject((r) => rejected.push(r));
+    await broker.connect().publish('g.t', forged);
+    await until(() => rejected.length === 1);
+    assert.equal(rejected[0]!.reason, 'bad-signature');
+    await a.close();
+    for (const m of members) await m.close();
+  });
+
+  it('signs each message on its own with batch: 1, and refuses a batch size out of range', async () => {
+    const broker = new MemoryBroker();
+    const a = await Plane.open({
+      transport: broker.connect(),
+      sender: 'alice',
+      signer: keySigner('alice', alice),
+      batch: 1,
+    });
+    const e = await a.publish('b.one', 1);
+    assert.ok(e.sig !== undefined && e.batch === undefined);
+    assert.equal(checkSignature(e, verifier), 'ok');
+    await a.close();
+    for (const batch of [0, 4097, 1.5])
+      await assert.rejects(
+        Plane.open({ transport: broker.connect(), sender: 'alice', batch }),
+        /batch must be 1 to 4096 messages/,
+      );
   });
 });
 

@@ -1,0 +1,242 @@
+import { blake3Prefixed, HASH_BYTES } from '../codec/index.js';
+import type { Signer, Verdict, Verifier } from './signer.js';
+
+/**
+ * Batch signatures: one Ed25519 signature over the root of a Merkle tree of many messages, and
+ * with each message the path that ties it to that root (docs/MESSAGE_PLANE.md, "Batch
+ * signatures", has the construction and its proof sketch).
+ *
+ * - leaf = BLAKE3(0x00 ‖ message), node = BLAKE3(0x01 ‖ left ‖ right): the prefixes keep a leaf
+ *   from ever passing for a node;
+ * - a level with an odd count promotes its last node unchanged;
+ * - the signature covers `"jit.batch.v1\0" ‖ u32be(count) ‖ root`, a message no per-message
+ *   signature can be (those cover a CBOR map, whose first byte is 0xa0..0xbf).
+ *
+ * Each message so stays checkable on its own (a consumer in a group sees some of a batch, a
+ * redelivery one message of it), and a verifier that keeps the nodes it has authenticated pays
+ * one Ed25519 check per batch instead of per message.
+ */
+
+/** The most messages one batch signature covers (a path is then at most 12 hashes). */
+export const MAX_BATCH = 4096;
+
+const DOMAIN = new TextEncoder().encode('jit.batch.v1\u0000');
+
+/** The leaf hash of one message. */
+export function leafHash(message: Uint8Array): Uint8Array {
+  return blake3Prefixed(0, message);
+}
+
+function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return blake3Prefixed(1, left, right);
+}
+
+/** The bytes a batch signature covers. */
+export function batchSigningBytes(count: number, root: Uint8Array): Uint8Array {
+  const out = new Uint8Array(DOMAIN.length + 4 + HASH_BYTES);
+  out.set(DOMAIN);
+  new DataView(out.buffer).setUint32(DOMAIN.length, count);
+  out.set(root, DOMAIN.length + 4);
+  return out;
+}
+
+/** Hashes on the path of leaf `index` of `count` (levels where it is promoted have none). */
+export function pathLength(index: number, count: number): number {
+  let n = 0;
+  for (let i = index, w = count; w > 1; i >>= 1, w = (w + 1) >> 1) if ((i ^ 1) < w) n++;
+  return n;
+}
+
+/** What a batch signature gives each message: its place and the path to the signed root. */
+export interface BatchProof {
+  readonly index: number;
+  readonly count: number;
+  /** The sibling hashes from the leaf up, concatenated (`pathLength(index, count)` of them). */
+  readonly path: Uint8Array;
+  readonly sig: Uint8Array;
+}
+
+/** A batch signed: its signature, and each message's path to the root on demand. */
+export class SignedBatch {
+  readonly count: number;
+  readonly sig: Uint8Array;
+  /** The tree's levels, leaves first (a level with an odd count promotes its last node). */
+  private readonly levels: readonly Uint8Array[][];
+
+  constructor(count: number, sig: Uint8Array, levels: readonly Uint8Array[][]) {
+    this.count = count;
+    this.sig = sig;
+    this.levels = levels;
+  }
+
+  /** Writes the path of message `index` into `out` at `at` (`pathLength` hashes). */
+  writePath(index: number, out: Uint8Array, at: number): void {
+    for (let l = 0, i = index; l < this.levels.length - 1; l++, i >>= 1) {
+      const sibling = this.levels[l]![i ^ 1];
+      if (sibling === undefined) continue;
+      out.set(sibling, at);
+      at += HASH_BYTES;
+    }
+  }
+
+  /** The proof of message `index`. */
+  proof(index: number): BatchProof {
+    const path = new Uint8Array(pathLength(index, this.count) * HASH_BYTES);
+    this.writePath(index, path, 0);
+    return { index, count: this.count, path, sig: this.sig };
+  }
+}
+
+/** Signs `messages` (1 to MAX_BATCH) with one signature. */
+export function signBatch(signer: Signer, messages: readonly Uint8Array[]): SignedBatch {
+  const count = messages.length;
+  if (count < 1 || count > MAX_BATCH)
+    throw new RangeError(`a batch holds 1 to ${MAX_BATCH} messages, not ${count}`);
+  const leaves: Uint8Array[] = new Array(count);
+  for (let i = 0; i < count; i++) leaves[i] = leafHash(messages[i]!);
+  const levels: Uint8Array[][] = [leaves];
+  for (let level = leaves; level.length > 1; ) {
+    const up: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2)
+      up.push(i + 1 < level.length ? nodeHash(level[i]!, level[i + 1]!) : level[i]!);
+    levels.push(up);
+    level = up;
+  }
+  const root = levels[levels.length - 1]![0]!;
+  return new SignedBatch(count, signer.sign(batchSigningBytes(count, root)), levels);
+}
+
+/** A Verifier that can say when its bindings changed (a trust store whose agents come and go). */
+interface Revised {
+  readonly revision?: number;
+}
+
+/** What is known of one signed batch: the nodes authenticated so far, by level and place. */
+interface Tree {
+  readonly agent: string;
+  readonly sig: Uint8Array;
+  readonly count: number;
+  readonly levels: (Uint8Array | undefined)[][];
+}
+
+/**
+ * Checks batch proofs against a Verifier, keeping what it has authenticated of recent batches: a
+ * message of a batch already checked climbs from its leaf only to the first node known (its
+ * sibling's leaf, most often) and compares, with no signature check; one that does not match
+ * is refused without one. What is kept is dropped whenever the verifier's `revision` changes, so
+ * a key removed from the trust store stops vouching for its batches at once.
+ */
+export class BatchVerifier {
+  private readonly verifier: Verifier & Revised;
+  private readonly max: number;
+  /** Recent batches by signature (latin1), in two generations: forgetting costs nothing per batch. */
+  private young = new Map<string, Tree>();
+  private old = new Map<string, Tree>();
+  private last: Tree | undefined;
+  private revision: number | undefined;
+  /** Signature checks made, and messages passed on a batch already checked. */
+  readonly stats = { signatures: 0, cached: 0 };
+
+  constructor(verifier: Verifier, opts: { maxBatches?: number } = {}) {
+    this.verifier = verifier;
+    this.max = Math.max(1, (opts.maxBatches ?? 128) >> 1);
+    this.revision = this.verifier.revision;
+  }
+
+  /** Whether `proof` ties `message` to a root `agent` signed. */
+  verify(agent: string, message: Uint8Array, proof: BatchProof): Verdict {
+    const { index, count, path, sig } = proof;
+    if (
+      !Number.isSafeInteger(count) ||
+      count < 1 ||
+      count > MAX_BATCH ||
+      !Number.isSafeInteger(index) ||
+      index < 0 ||
+      index >= count ||
+      path.length !== pathLength(index, count) * HASH_BYTES
+    )
+      return 'bad-signature';
+    if (this.verifier.revision !== this.revision) {
+      this.young = new Map();
+      this.old = new Map();
+      this.last = undefined;
+      this.revision = this.verifier.revision;
+    }
+    const tree = this.find(agent, sig, count);
+    let h = leafHash(message);
+    // most often the leaf itself is known (it was on the path of a message checked before)
+    const leaf = tree?.levels[0]?.[index];
+    if (leaf !== undefined) {
+      if (!sameBytes(leaf, h)) return 'bad-signature';
+      this.stats.cached++;
+      return 'ok';
+    }
+    // climb from the leaf; `got` holds (level, place, hash) of what was computed or given
+    const got: (number | Uint8Array)[] = [];
+    let at = 0;
+    let l = 0;
+    for (let i = index, w = count; ; l++, i >>= 1, w = (w + 1) >> 1) {
+      const known = tree?.levels[l]?.[i];
+      if (known !== undefined) {
+        if (!sameBytes(known, h)) return 'bad-signature';
+        this.stats.cached++;
+        this.learn(tree!, got);
+        return 'ok';
+      }
+      got.push(l, i, h);
+      if (w === 1) break; // the root
+      if ((i ^ 1) >= w) continue; // promoted
+      const sibling = path.subarray(at, at + HASH_BYTES);
+      at += HASH_BYTES;
+      got.push(l, i ^ 1, sibling);
+      h = i & 1 ? nodeHash(sibling, h) : nodeHash(h, sibling);
+    }
+    // a batch not seen yet (or forgotten): its root must carry the agent's signature
+    this.stats.signatures++;
+    const v = this.verifier.verify(agent, batchSigningBytes(count, h), sig);
+    if (v !== 'ok') return v;
+    const t: Tree = { agent, sig, count, levels: [] };
+    this.learn(t, got);
+    this.young.set(latin1(sig), t);
+    if (this.young.size >= this.max) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.last = t;
+    return 'ok';
+  }
+
+  private find(agent: string, sig: Uint8Array, count: number): Tree | undefined {
+    let t = this.last;
+    if (t === undefined || !sameBytes(t.sig, sig)) {
+      const k = latin1(sig);
+      t = this.young.get(k) ?? this.old.get(k);
+      if (t === undefined) return undefined;
+      this.last = t;
+    }
+    return t.agent === agent && t.count === count ? t : undefined;
+  }
+
+  /** Records nodes now known to be in `t`'s signed tree. */
+  private learn(t: Tree, got: readonly (number | Uint8Array)[]): void {
+    for (let k = 0; k < got.length; k += 3) {
+      const l = got[k] as number;
+      let level = t.levels[l];
+      if (level === undefined) {
+        level = [];
+        t.levels[l] = level;
+      }
+      level[got[k + 1] as number] = got[k + 2] as Uint8Array;
+    }
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
