@@ -253,18 +253,9 @@ function readItem(depth: number): CborValue {
  * copies, never views of `bytes`.
  */
 export function decode(bytes: Uint8Array): CborValue {
-  if (bytes.length === 0) fail('empty', 0, 'no bytes to decode');
-  buf = bytes;
-  view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  pos = 0;
-  end = bytes.length;
-  try {
-    const value = readItem(0);
-    if (pos !== end) fail('trailing-bytes', pos, `${end - pos} bytes follow the item`);
-    return value;
-  } finally {
-    buf = new Uint8Array(0);
-  }
+  const { value, end: at } = decodePrefix(bytes);
+  if (at !== bytes.length) fail('trailing-bytes', at, `${bytes.length - at} bytes follow the item`);
+  return value;
 }
 
 /**

@@ -135,31 +135,10 @@ export function sealBatch(
       sig: batch.sig,
       path: bytes.subarray(bytes.length - pathLength(i, batch.count) * HASH_BYTES),
     };
-    const b = { proof, signed };
-    const sealed: Envelope =
-      e.exp === undefined
-        ? {
-            v: e.v,
-            id: e.id,
-            sender: e.sender,
-            ts: e.ts,
-            seq: e.seq,
-            topic: e.topic,
-            payload: e.payload,
-            batch: b,
-          }
-        : {
-            v: e.v,
-            id: e.id,
-            sender: e.sender,
-            ts: e.ts,
-            seq: e.seq,
-            topic: e.topic,
-            payload: e.payload,
-            exp: e.exp,
-            batch: b,
-          };
-    out[i] = { envelope: sealed, bytes };
+    // the envelope's own fields (a fresh object), then its proof
+    const sealed = unsigned(e) as { batch?: Envelope['batch'] };
+    sealed.batch = { proof, signed };
+    out[i] = { envelope: sealed as unknown as Envelope, bytes };
   }
   return out;
 }

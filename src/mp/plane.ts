@@ -293,19 +293,8 @@ export class Plane {
 
   /** Builds, signs and encodes the next envelope for `topic` without sending it. */
   envelope(topic: string, payload: CborValue): { envelope: Envelope; bytes: Uint8Array } {
-    checkTopic(topic);
-    const seq = (this.seqs.get(topic) ?? 0) + 1;
-    const ttl = this.ttlMs;
-    let e: Envelope = {
-      v: ENVELOPE_VERSION,
-      id: newMessageId(),
-      sender: this.sender,
-      ts: ++this.clock,
-      seq,
-      topic,
-      payload,
-      ...(ttl > 0 ? { exp: Date.now() + ttl } : {}),
-    };
+    let e = this.draft(topic, payload);
+    const seq = e.seq;
     if (this.opts.signer !== undefined) e = seal(e, this.opts.signer);
     const bytes = encodeEnvelope(e);
     if (bytes.length > MAX_ENVELOPE_BYTES)
@@ -315,6 +304,21 @@ export class Plane {
       );
     this.seqs.set(topic, seq);
     return { envelope: e, bytes };
+  }
+
+  /** The next envelope for `topic`, unsigned; its `seq` is taken only when the caller sets it. */
+  private draft(topic: string, payload: CborValue): Envelope {
+    checkTopic(topic);
+    return {
+      v: ENVELOPE_VERSION,
+      id: newMessageId(),
+      sender: this.sender,
+      ts: ++this.clock,
+      seq: (this.seqs.get(topic) ?? 0) + 1,
+      topic,
+      payload,
+      ...(this.ttlMs > 0 ? { exp: Date.now() + this.ttlMs } : {}),
+    };
   }
 
   /** Whether publishes wait for a batch signature (see `PlaneOptions.batch`). */
@@ -333,18 +337,8 @@ export class Plane {
     sealed: Staged['sealed'],
     failed: Staged['failed'],
   ): void {
-    checkTopic(topic);
-    const seq = (this.seqs.get(topic) ?? 0) + 1;
-    const envelope: Envelope = {
-      v: ENVELOPE_VERSION,
-      id: newMessageId(),
-      sender: this.sender,
-      ts: ++this.clock,
-      seq,
-      topic,
-      payload,
-      ...(this.ttlMs > 0 ? { exp: Date.now() + this.ttlMs } : {}),
-    };
+    const envelope = this.draft(topic, payload);
+    const seq = envelope.seq;
     const signed = signingBytes(envelope);
     if (tooLargeToBatch(signed))
       throw new PayloadTooLargeError(
