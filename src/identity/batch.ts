@@ -171,8 +171,8 @@ export class BatchVerifier {
       this.stats.cached++;
       return 'ok';
     }
-    // climb from the leaf; `got` holds (level, place, hash) of what was computed or given
-    const got: (number | Uint8Array)[] = [];
+    // climb from the leaf, noting (level, place, hash) of what was computed or given
+    this.got = 0;
     let at = 0;
     let l = 0;
     for (let i = index, w = count; ; l++, i >>= 1, w = (w + 1) >> 1) {
@@ -180,15 +180,15 @@ export class BatchVerifier {
       if (known !== undefined) {
         if (!sameBytes(known, h)) return 'bad-signature';
         this.stats.cached++;
-        this.learn(tree!, got);
+        this.learn(tree!);
         return 'ok';
       }
-      got.push(l, i, h);
+      this.note(l, i, h);
       if (w === 1) break; // the root
       if ((i ^ 1) >= w) continue; // promoted
       const sibling = path.subarray(at, at + HASH_BYTES);
       at += HASH_BYTES;
-      got.push(l, i ^ 1, sibling);
+      this.note(l, i ^ 1, sibling);
       h = i & 1 ? nodeHash(sibling, h) : nodeHash(h, sibling);
     }
     // a batch not seen yet (or forgotten): its root must carry the agent's signature
@@ -196,7 +196,7 @@ export class BatchVerifier {
     const v = this.verifier.verify(agent, batchSigningBytes(count, h), sig);
     if (v !== 'ok') return v;
     const t: Tree = { agent, sig, count, levels: [] };
-    this.learn(t, got);
+    this.learn(t);
     this.young.set(latin1(sig), t);
     if (this.young.size >= this.max) {
       this.old = this.young;
@@ -217,21 +217,34 @@ export class BatchVerifier {
     return t.agent === agent && t.count === count ? t : undefined;
   }
 
-  /** Records nodes now known to be in `t`'s signed tree. */
-  private learn(t: Tree, got: readonly (number | Uint8Array)[]): void {
-    for (let k = 0; k < got.length; k += 3) {
-      const l = got[k] as number;
+  /** What the climb under way computed or was given, by level and place (reused buffers). */
+  private got = 0;
+  private readonly gotLevel: number[] = [];
+  private readonly gotPlace: number[] = [];
+  private readonly gotHash: Uint8Array[] = [];
+
+  private note(level: number, place: number, hash: Uint8Array): void {
+    this.gotLevel[this.got] = level;
+    this.gotPlace[this.got] = place;
+    this.gotHash[this.got++] = hash;
+  }
+
+  /** Records the climb's nodes, now known to be in `t`'s signed tree. */
+  private learn(t: Tree): void {
+    for (let k = 0; k < this.got; k++) {
+      const l = this.gotLevel[k]!;
       let level = t.levels[l];
       if (level === undefined) {
         level = [];
         t.levels[l] = level;
       }
-      level[got[k + 1] as number] = got[k + 2] as Uint8Array;
+      level[this.gotPlace[k]!] = this.gotHash[k]!;
     }
   }
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

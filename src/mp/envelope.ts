@@ -126,14 +126,13 @@ export function sealBatch(
   const out: { envelope: Envelope; bytes: Uint8Array }[] = new Array(items.length);
   for (let i = 0; i < items.length; i++) {
     const { envelope: e, signed } = items[i]!;
-    const bytes = joinProof(signed, i, batch.count, batch.sig, (o, at) =>
-      batch.writePath(i, o, at),
-    );
+    const pathBytes = pathLength(i, batch.count) * HASH_BYTES;
+    const bytes = joinProof(signed, i, batch.count, batch.sig, pathBytes, batch);
     const proof: BatchProof = {
       index: i,
       count: batch.count,
       sig: batch.sig,
-      path: bytes.subarray(bytes.length - pathLength(i, batch.count) * HASH_BYTES),
+      path: bytes.subarray(bytes.length - pathBytes),
     };
     // the envelope's own fields (a fresh object), then its proof
     const sealed = unsigned(e) as { batch?: Envelope['batch'] };
@@ -162,52 +161,80 @@ function head(out: Uint8Array, at: number, major: number, n: number): number {
 }
 
 const headBytes = (n: number): number => (n < 24 ? 1 : n < 256 ? 2 : 3);
-const KEY_I = new Uint8Array([0x61, 0x69]);
-const KEY_N = new Uint8Array([0x61, 0x6e]);
-const KEY_SIG = new Uint8Array([0x63, 0x73, 0x69, 0x67]);
-const KEY_PATH = new Uint8Array([0x64, 0x70, 0x61, 0x74, 0x68]);
+const SLAB = 256 * 1024;
+let slabBuf = new Uint8Array(SLAB);
+let slabAt = 0;
+
+/**
+ * `n` fresh bytes, cut from a shared slab when small (as the encoder does): a typed array of more
+ * than 64 bytes of its own costs V8 an off-heap allocation, which was most of the cost of writing
+ * a proof. A message kept long keeps its slab alive; the slab is 256 KiB.
+ */
+function slab(n: number): Uint8Array {
+  if (n > 4096) return new Uint8Array(n);
+  if (slabAt + n > SLAB) {
+    slabBuf = new Uint8Array(SLAB);
+    slabAt = 0;
+  }
+  const out = slabBuf.subarray(slabAt, slabAt + n);
+  slabAt = (slabAt + n + 7) & ~7;
+  return out;
+}
+
+/** What writes a message's path: the batch that was just signed, or a proof already made. */
+interface PathSource {
+  writePath(index: number, out: Uint8Array, at: number): void;
+}
 
 /**
  * The envelope bytes followed by the canonical CBOR of its proof, `{i, n, sig, path}` (keys in
- * canonical order), written directly, the path last (by `writePath`): this runs once per
- * batch-signed message. The decoder, which takes canonical CBOR only, and a test against the
- * general encoder hold it to that form.
+ * canonical order), written directly, the path last: this runs once per batch-signed message.
+ * The decoder, which takes canonical CBOR only, and a test against the general encoder hold it to
+ * that form.
  */
 function joinProof(
   signed: Uint8Array,
   index: number,
   count: number,
   sig: Uint8Array,
-  writePath: (out: Uint8Array, at: number) => void,
+  pathBytes: number,
+  path: PathSource,
 ): Uint8Array {
-  const pathBytes = pathLength(index, count) * HASH_BYTES;
   const size =
     1 +
-    KEY_I.length +
+    2 +
     headBytes(index) +
-    KEY_N.length +
+    2 +
     headBytes(count) +
-    KEY_SIG.length +
+    4 +
     headBytes(sig.length) +
     sig.length +
-    KEY_PATH.length +
-    headBytes(pathBytes) +
-    pathBytes;
-  const out = new Uint8Array(signed.length + size);
+    5 +
+    headBytes(pathBytes);
+  const out = slab(signed.length + size + pathBytes);
   out.set(signed);
   let at = signed.length;
   out[at++] = 0xa4; // a map of 4
-  out.set(KEY_I, at);
-  at = head(out, at + KEY_I.length, 0, index);
-  out.set(KEY_N, at);
-  at = head(out, at + KEY_N.length, 0, count);
-  out.set(KEY_SIG, at);
-  at = head(out, at + KEY_SIG.length, 2, sig.length);
+  out[at++] = 0x61; // "i"
+  out[at++] = 0x69;
+  at = head(out, at, 0, index);
+  out[at++] = 0x61; // "n"
+  out[at++] = 0x6e;
+  at = head(out, at, 0, count);
+  out[at++] = 0x63; // "sig"
+  out[at++] = 0x73;
+  out[at++] = 0x69;
+  out[at++] = 0x67;
+  at = head(out, at, 2, sig.length);
   out.set(sig, at);
   at += sig.length;
-  out.set(KEY_PATH, at);
-  at = head(out, at + KEY_PATH.length, 2, pathBytes);
-  writePath(out, at);
+  out[at++] = 0x64; // "path"
+  out[at++] = 0x70;
+  out[at++] = 0x61;
+  out[at++] = 0x74;
+  out[at++] = 0x68;
+  at = head(out, at, 2, pathBytes);
+  path.writePath(index, out, at);
   return out;
 }
 
@@ -234,7 +261,9 @@ export function checkSignature(
 export function encodeEnvelope(e: Envelope): Uint8Array {
   if (e.batch !== undefined) {
     const { index, count, sig, path } = e.batch.proof;
-    return joinProof(e.batch.signed, index, count, sig, (o, at) => o.set(path, at));
+    return joinProof(e.batch.signed, index, count, sig, path.length, {
+      writePath: (_, out, at) => out.set(path, at),
+    });
   }
   const v = unsigned(e);
   if (e.sig !== undefined) v.sig = e.sig;
