@@ -249,6 +249,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         },
         {
           group: `${BRIDGE_GROUP}-${kind}`,
+          fair: true,
           concurrency: BRIDGE_LOOKAHEAD,
           maxInFlight: BRIDGE_LOOKAHEAD,
         },
