@@ -38,6 +38,12 @@ export interface HostileOptions {
   readonly fuzz: number;
   /** Deletes what the run left on the broker. */
   readonly cleanup?: () => Promise<void>;
+  /**
+   * Where the hostile bytes go in, when not jitd's relay or the broker: `memory` publishes straight
+   * into jitd's in-process broker, as a hostile component in jitd's process could, past every
+   * check of the relay: the kernel's own subscriptions and the agents' planes must refuse it all.
+   */
+  readonly raw?: (jitd: Jitd) => Transport;
 }
 
 type Obj = Record<string, unknown>;
@@ -93,12 +99,14 @@ export function hostileAgentSuite(o: HostileOptions): void {
           for (const n of Object.values(p.counts as Record<string, number>)) total += n;
       });
       raw =
-        o.plane === undefined
-          ? new NativeTransport(
-              { path: socketPath(jitd.home) },
-              { login: await adminSigner(jitd.home) },
-            )
-          : openTransport(o.plane);
+        o.raw !== undefined
+          ? o.raw(jitd)
+          : o.plane === undefined
+            ? new NativeTransport(
+                { path: socketPath(jitd.home) },
+                { login: await adminSigner(jitd.home) },
+              )
+            : openTransport(o.plane);
       await raw.start();
     });
     after(async () => {
@@ -226,7 +234,7 @@ export function hostileAgentSuite(o: HostileOptions): void {
         ok: true,
       });
       const denied = (e: unknown): boolean => (e as RemoteError).codeName === 'E_ACCESS_DENIED';
-      if (o.plane === undefined) {
+      if (o.plane === undefined && o.raw === undefined) {
         // jitd's relay lets nobody but the kernel publish there, not even an admin's connection
         await assert.rejects(raw.publish(Topics.kernelEvents, fakeEvent.bytes), denied);
         await assert.rejects(
@@ -235,7 +243,8 @@ export function hostileAgentSuite(o: HostileOptions): void {
         );
         await assert.rejects(alice.plane.publish(Topics.kernelEvents, { event: 'x' }), denied);
       } else {
-        // a broker carries anything: every subscriber refuses it (only the kernel signs there)
+        // a broker (or jitd's broker itself) carries anything: every subscriber refuses it (only
+        // the kernel signs there)
         const before = watcher.plane.stats.rejected['not-kernel'];
         await raw.publish(Topics.kernelEvents, fakeEvent.bytes);
         await until(

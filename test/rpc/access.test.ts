@@ -300,6 +300,44 @@ describe('rate limits and payload caps', () => {
     }
   });
 
+  it('stops reading a refused connection until it may send again; other connections go on', async () => {
+    const home = await tmp();
+    const j = await startJitd({
+      home,
+      limits: { roles: { agent: { messages: { rate: 2, burst: 2 } } } },
+    });
+    const k = { eve: KeyPair.generate(), fay: KeyPair.generate() };
+    await registerAgents(home, [
+      ['eve', k.eve],
+      ['fay', k.fay],
+    ]);
+    const eve = await loginAs(home, 'eve', k.eve);
+    const fay = await loginAs(home, 'fay', k.fay);
+    try {
+      const publish = () => eve.call('mp.publish', { msgs: [['team.chat', new Uint8Array(8)]] });
+      await publish();
+      await publish();
+      let wait = 0;
+      await assert.rejects(publish(), (e: unknown) => {
+        wait = ((e as RemoteError).details as { retry_after_ms: number }).retry_after_ms;
+        return (e as RemoteError).codeName === 'E_RATE_LIMITED';
+      });
+      assert.ok(wait >= 100, `told to wait ${wait} ms`);
+      const t0 = performance.now();
+      const held = eve.call('session.whoami', {}); // not charged, but not read until then
+      const other = fay.call('session.whoami', {}).then(() => performance.now() - t0);
+      await held;
+      const eveMs = performance.now() - t0;
+      const fayMs = await other;
+      assert.ok(eveMs >= wait * 0.8, `eve's next call answered after ${eveMs} ms (wait ${wait})`);
+      assert.ok(fayMs < wait / 2, `fay answered after ${fayMs} ms, not held with eve`);
+    } finally {
+      await eve.close();
+      await fay.close();
+      await j.stop();
+    }
+  });
+
   it('refuses a restricted agent a payload over its cap', async () => {
     const { id } = (await bob.call('shadow.create', {})) as { id: string };
     await bob.call('shadow.add_member', { id, agent: 'llm' });
