@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { verify } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CborValue } from '../src/codec/index.js';
 import { startJitd } from '../src/daemon/jitd.js';
+import { limitsPath } from '../src/daemon/limits-file.js';
 import {
   ADMIN_AGENT,
   adminSigner,
@@ -210,6 +211,14 @@ export async function planePatchBench(
   ms = 3000,
 ): Promise<{ p50: number; p99: number; rpcP50: number; rpcP99: number }> {
   const home = await mkdtemp(join(tmpdir(), 'jit-bench-pp-'));
+  // this measures latency, not limits: the bench agent may send 2x the loop's rate (the default,
+  // 500 kernel commands a second, is below the 1k/s this offers)
+  await writeFile(
+    limitsPath(home),
+    JSON.stringify({
+      agents: { bench: { commands: { rate: 2 * rate, burst: 4 * rate } } },
+    }),
+  );
   const jitd = await startChild([jitdBin, '--home', home]);
   try {
     const admin = keySigner(ADMIN_AGENT, await KeyPair.load(identityPaths(home).adminKey));
