@@ -134,7 +134,7 @@ export class Reorder<T> {
   /** The first seq seen: what came before it was never delivered here. */
   private first = 0;
   private readonly held = new Map<number, T>();
-  /** Ranges reported as gaps: their numbers were never delivered (bounded to the last 64). */
+  /** Ranges reported as gaps: their numbers were never delivered (bounded to the last 1,024). */
   private gaps: { from: number; to: number }[] = [];
   /** Numbers from before `first` or from a gap that arrived late and were delivered then. */
   private readonly late = new RecentKeys<number>(4096);
@@ -156,9 +156,9 @@ export class Reorder<T> {
 
   /**
    * Offers message `seq`; returns what may go out now, in order, and any gap, or 'stale'. A
-   * redelivered message behind the stream that was never delivered here (from before the first
-   * one seen, or from a gap) goes out at once, marked `late`: out of order, but not lost. (Only a
-   * redelivery: a fresh message behind the stream means its sender restarted.)
+   * message behind the stream that was never delivered here (from before the first one seen, or
+   * from a gap) goes out at once, marked `late`: out of order, but not lost. Any other fresh
+   * message behind the stream means its sender restarted, and the stream starts anew.
    */
   offer(
     seq: number,
@@ -174,22 +174,29 @@ export class Reorder<T> {
       this.next = seq;
       this.first = seq;
     }
-    if (redelivered && seq < this.next && this.undelivered(seq)) {
+    // behind the stream but never delivered here (from before the first one seen, or from a gap
+    // given up on): late, not lost. A redelivery, or a fresh copy of a message that never got
+    // here the first time (a command the relay refused for its rate, sent again by the outbox)
+    if (seq < this.next && this.undelivered(seq)) {
       if (!this.late.add(seq)) return 'stale';
       return { out: [item], late: true };
     }
     // a fresh message (not a redelivery; the duplicate window has let it through) behind the
     // stream: its sender restarted and numbers from 1 again, and the first numbers of its new
     // stream may never have reached this subscription. The stream starts anew here.
+    // What the old stream still held goes out first, in order: those messages were checked
+    // and taken, and a copy of one would now be a duplicate, so holding them on would lose them.
+    let before: T[] = [];
     if (!redelivered && seq < this.next) {
+      before = [...this.held.keys()].sort((a, b) => a - b).map((k) => this.held.get(k)!);
       this.held.clear();
       this.gaps = [];
       this.next = seq;
       this.first = seq;
     }
-    if (seq < this.next || this.held.has(seq)) return 'stale';
+    if (seq < this.next || this.held.has(seq)) return before.length > 0 ? { out: before } : 'stale';
     this.held.set(seq, item);
-    const out = this.drain();
+    const out = before.length > 0 ? [...before, ...this.drain()] : this.drain();
     if (this.held.size <= this.bound) return { out };
     return this.skip(out);
   }
@@ -200,7 +207,7 @@ export class Reorder<T> {
     const lowest = Math.min(...this.held.keys());
     const gap = { from: this.next, to: lowest - 1 };
     this.gaps.push(gap);
-    if (this.gaps.length > 64) this.gaps.shift();
+    if (this.gaps.length > 1024) this.gaps.shift();
     this.next = lowest;
     out.push(...this.drain());
     return { out, gap };

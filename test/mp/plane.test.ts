@@ -502,4 +502,24 @@ describe('reorder buffer', () => {
     assert.deepEqual(r.offer(5, 500), { out: [500] });
     assert.deepEqual(r.offer(6, 600), { out: [600] });
   });
+
+  it('delivers late a fresh copy of a message from a gap (a command refused upstream and sent again)', () => {
+    const r = new Reorder<number>(4);
+    for (const s of [1, 2]) r.offer(s, s);
+    // 3..6 were refused on the way (the relay's rate limit); 7.. arrive and the gap is given up
+    for (const s of [7, 8, 9, 10]) assert.deepEqual(r.offer(s, s), { out: [] });
+    assert.deepEqual(r.offer(11, 11), { out: [7, 8, 9, 10, 11], gap: { from: 3, to: 6 } });
+    // the outbox sends 3..6 again: fresh copies, not redeliveries
+    for (const s of [3, 4, 5, 6]) assert.deepEqual(r.offer(s, s), { out: [s], late: true });
+    assert.equal(r.offer(4, 4), 'stale', 'once delivered late, a second copy is stale');
+  });
+
+  it('lets out what an old stream held when its sender restarts, rather than losing it', () => {
+    const r = new Reorder<number>(8);
+    for (const s of [1, 2, 3]) r.offer(s, s);
+    assert.deepEqual(r.offer(5, 5), { out: [] }); // held for 4
+    // the sender restarts from 1: 5 was checked and taken, and goes out first
+    assert.deepEqual(r.offer(1, 100), { out: [5, 100] });
+    assert.deepEqual(r.offer(2, 200), { out: [200] });
+  });
 });
