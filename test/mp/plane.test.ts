@@ -296,6 +296,15 @@ describe('plane: checking under load', () => {
     ['bob', bob.publicKey],
   ]);
 
+  /** A plane on `broker` that signs each message on its own as `agent`. */
+  const signsEach = (broker: MemoryBroker, agent: string, key: KeyPair): Promise<Plane> =>
+    Plane.open({
+      transport: broker.connect(),
+      sender: agent,
+      signer: keySigner(agent, key),
+      batch: 1,
+    });
+
   it("checks round-robin by sender with fair: one sender's backlog does not stand in front of another", async () => {
     for (const fair of [true, false]) {
       const broker = new MemoryBroker();
@@ -303,18 +312,8 @@ describe('plane: checking under load', () => {
       // the group exists before the backlog is published, so it keeps it
       const early = await broker.connect().subscribe('f.t', { group });
       await early.close();
-      const a = await Plane.open({
-        transport: broker.connect(),
-        sender: 'alice',
-        signer: keySigner('alice', alice),
-        batch: 1,
-      });
-      const b = await Plane.open({
-        transport: broker.connect(),
-        sender: 'bob',
-        signer: keySigner('bob', bob),
-        batch: 1,
-      });
+      const a = await signsEach(broker, 'alice', alice);
+      const b = await signsEach(broker, 'bob', bob);
       await Promise.all(Array.from({ length: 100 }, (_, i) => a.publish('f.t', { i })));
       await b.publish('f.t', { i: 'bob' });
       const c = await Plane.open({ transport: broker.connect(), sender: 'c', verifier: both });
@@ -337,12 +336,7 @@ describe('plane: checking under load', () => {
       },
     };
     const broker = new MemoryBroker();
-    const a = await Plane.open({
-      transport: broker.connect(),
-      sender: 'alice',
-      signer: keySigner('alice', alice),
-      batch: 1,
-    });
+    const a = await signsEach(broker, 'alice', alice);
     const c = await Plane.open({
       transport: broker.connect(),
       sender: 'c',

@@ -261,19 +261,23 @@ describe('the restricted sandbox', () => {
 });
 
 describe('rate limits and payload caps', () => {
-  it('refuses a flooding agent with E_RATE_LIMITED and counts it, while others go on', async () => {
+  /** A jitd whose agents may send `rate` messages a second (bursts as large), and two of them. */
+  const eveAndFay = async (rate: number) => {
     const home = await tmp();
     const j = await startJitd({
       home,
-      limits: { roles: { agent: { messages: { rate: 50, burst: 50 } } } },
+      limits: { roles: { agent: { messages: { rate, burst: rate } } } },
     });
     const k = { eve: KeyPair.generate(), fay: KeyPair.generate() };
     await registerAgents(home, [
       ['eve', k.eve],
       ['fay', k.fay],
     ]);
-    const eve = await loginAs(home, 'eve', k.eve);
-    const fay = await loginAs(home, 'fay', k.fay);
+    return { j, eve: await loginAs(home, 'eve', k.eve), fay: await loginAs(home, 'fay', k.fay) };
+  };
+
+  it('refuses a flooding agent with E_RATE_LIMITED and counts it, while others go on', async () => {
+    const { j, eve, fay } = await eveAndFay(50);
     try {
       const results = await Promise.allSettled(
         Array.from({ length: 200 }, () =>
@@ -301,18 +305,7 @@ describe('rate limits and payload caps', () => {
   });
 
   it('stops reading a refused connection until it may send again; other connections go on', async () => {
-    const home = await tmp();
-    const j = await startJitd({
-      home,
-      limits: { roles: { agent: { messages: { rate: 2, burst: 2 } } } },
-    });
-    const k = { eve: KeyPair.generate(), fay: KeyPair.generate() };
-    await registerAgents(home, [
-      ['eve', k.eve],
-      ['fay', k.fay],
-    ]);
-    const eve = await loginAs(home, 'eve', k.eve);
-    const fay = await loginAs(home, 'fay', k.fay);
+    const { j, eve, fay } = await eveAndFay(2);
     try {
       const publish = () => eve.call('mp.publish', { msgs: [['team.chat', new Uint8Array(8)]] });
       await publish();
