@@ -16,6 +16,7 @@ import { adminSigner, KeyPair } from '../src/identity/index.js';
 import { RpcClient } from '../src/rpc/index.js';
 import { Agent } from '../src/sdk/index.js';
 import { socketPath } from '../src/util/home.js';
+import { registerAgents } from '../test/helpers/agents.js';
 import { openLoop, quantile } from './harness.js';
 import { jitdBin, startChild, stop } from './kernel.bench.js';
 
@@ -35,15 +36,12 @@ export async function floodBench(rate = 100, ms = 8000, flood = 100_000): Promis
   const home = await mkdtemp(join(tmpdir(), 'jit-bench-flood-'));
   const jitd = await startChild([jitdBin, '--home', home]);
   try {
-    const admin = await adminSigner(home);
-    const rpc = await RpcClient.connect({ path: socketPath(home) }, { login: admin });
+    const rpc = await RpcClient.connect(
+      { path: socketPath(home) },
+      { login: await adminSigner(home) },
+    );
     const keys = { ann: KeyPair.generate(), eve: KeyPair.generate() };
-    for (const [agent, k] of Object.entries(keys))
-      await rpc.signedCall(
-        'agent.add',
-        { agent, public_key: Buffer.from(k.publicKey).toString('hex') },
-        admin,
-      );
+    await registerAgents(home, Object.entries(keys));
     const eveKey = join(home, 'eve.key');
     await keys.eve.save(eveKey);
     const eveSws = ((await rpc.call('shadow.create', { owner: 'eve' })) as { id: string }).id;

@@ -7,9 +7,7 @@ import type { CborValue } from '../src/codec/index.js';
 import { startJitd } from '../src/daemon/jitd.js';
 import { limitsPath } from '../src/daemon/limits-file.js';
 import {
-  ADMIN_AGENT,
   adminSigner,
-  identityPaths,
   KeyPair,
   keySigner,
   publicKeyObject,
@@ -25,6 +23,7 @@ import {
 import { RpcClient } from '../src/rpc/index.js';
 import { Agent } from '../src/sdk/index.js';
 import { socketPath } from '../src/util/home.js';
+import { registerAgents } from '../test/helpers/agents.js';
 import { openLoop, quantile, rate } from './harness.js';
 import { jitdBin, startChild, stop } from './kernel.bench.js';
 import { benchPayload, planeLatency, planeThroughput } from './plane-loops.js';
@@ -221,16 +220,11 @@ export async function planePatchBench(
   );
   const jitd = await startChild([jitdBin, '--home', home]);
   try {
-    const admin = keySigner(ADMIN_AGENT, await KeyPair.load(identityPaths(home).adminKey));
     const key = KeyPair.generate();
+    await registerAgents(home, [['bench', key]]);
     const rpc = await RpcClient.connect(
       { path: socketPath(home) },
       { login: await adminSigner(home) },
-    );
-    await rpc.signedCall(
-      'agent.add',
-      { agent: 'bench', public_key: Buffer.from(key.publicKey).toString('hex') },
-      admin,
     );
     const agent = await Agent.connect({ agent: 'bench', key, plane: socketPath(home) });
     const sws = await agent.openSws();

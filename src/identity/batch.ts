@@ -1,4 +1,4 @@
-import { blake3Prefixed, HASH_BYTES } from '../codec/index.js';
+import { blake3Prefixed, equalBytes, HASH_BYTES } from '../codec/index.js';
 import type { Signer, Verdict, Verifier } from './signer.js';
 
 /**
@@ -45,6 +45,36 @@ export function pathLength(index: number, count: number): number {
   let n = 0;
   for (let i = index, w = count; w > 1; i >>= 1, w = (w + 1) >> 1) if ((i ^ 1) < w) n++;
   return n;
+}
+
+/**
+ * What is wrong with a proof's shape (its place, count and path length), or undefined: the
+ * decoder refuses such a proof as malformed, and the verifier as a bad signature.
+ */
+export function proofShapeProblem(
+  index: number,
+  count: number,
+  pathBytes: number,
+): { readonly field: 'i' | 'path'; readonly message: string } | undefined {
+  if (
+    !Number.isSafeInteger(count) ||
+    count < 1 ||
+    count > MAX_BATCH ||
+    !Number.isSafeInteger(index) ||
+    index < 0 ||
+    index >= count
+  )
+    return {
+      field: 'i',
+      message: `batch place ${index} of ${count} is impossible (1 to ${MAX_BATCH})`,
+    };
+  const hashes = pathLength(index, count);
+  if (pathBytes !== hashes * HASH_BYTES)
+    return {
+      field: 'path',
+      message: `batch path for place ${index} of ${count} is not ${hashes} hashes of ${HASH_BYTES} bytes`,
+    };
+  return undefined;
 }
 
 /** What a batch signature gives each message: its place and the path to the signed root. */
@@ -106,11 +136,6 @@ export function signBatch(signer: Signer, messages: readonly Uint8Array[]): Sign
   return new SignedBatch(count, signer.sign(batchSigningBytes(count, root)), levels);
 }
 
-/** A Verifier that can say when its bindings changed (a trust store whose agents come and go). */
-interface Revised {
-  readonly revision?: number;
-}
-
 /** What is known of one signed batch: the nodes authenticated so far, by level and place. */
 interface Tree {
   readonly agent: string;
@@ -127,7 +152,7 @@ interface Tree {
  * a key removed from the trust store stops vouching for its batches at once.
  */
 export class BatchVerifier {
-  private readonly verifier: Verifier & Revised;
+  private readonly verifier: Verifier;
   private readonly max: number;
   /** Recent batches by signature (latin1), in two generations: forgetting costs nothing per batch. */
   private young = new Map<string, Tree>();
@@ -146,16 +171,7 @@ export class BatchVerifier {
   /** Whether `proof` ties `message` to a root `agent` signed. */
   verify(agent: string, message: Uint8Array, proof: BatchProof): Verdict {
     const { index, count, path, sig } = proof;
-    if (
-      !Number.isSafeInteger(count) ||
-      count < 1 ||
-      count > MAX_BATCH ||
-      !Number.isSafeInteger(index) ||
-      index < 0 ||
-      index >= count ||
-      path.length !== pathLength(index, count) * HASH_BYTES
-    )
-      return 'bad-signature';
+    if (proofShapeProblem(index, count, path.length) !== undefined) return 'bad-signature';
     if (this.verifier.revision !== this.revision) {
       this.young = new Map();
       this.old = new Map();
@@ -164,21 +180,15 @@ export class BatchVerifier {
     }
     const tree = this.find(agent, sig, count);
     let h = leafHash(message);
-    // most often the leaf itself is known (it was on the path of a message checked before)
-    const leaf = tree?.levels[0]?.[index];
-    if (leaf !== undefined) {
-      if (!sameBytes(leaf, h)) return 'bad-signature';
-      this.stats.cached++;
-      return 'ok';
-    }
-    // climb from the leaf, noting (level, place, hash) of what was computed or given
+    // climb from the leaf (most often itself known: it was on the path of a message checked
+    // before) to the first known node, noting (level, place, hash) of what was computed or given
     this.got = 0;
     let at = 0;
     let l = 0;
     for (let i = index, w = count; ; l++, i >>= 1, w = (w + 1) >> 1) {
       const known = tree?.levels[l]?.[i];
       if (known !== undefined) {
-        if (!sameBytes(known, h)) return 'bad-signature';
+        if (!equalBytes(known, h)) return 'bad-signature';
         this.stats.cached++;
         this.learn(tree!);
         return 'ok';
@@ -208,7 +218,7 @@ export class BatchVerifier {
 
   private find(agent: string, sig: Uint8Array, count: number): Tree | undefined {
     let t = this.last;
-    if (t === undefined || !sameBytes(t.sig, sig)) {
+    if (t === undefined || (t.sig !== sig && !equalBytes(t.sig, sig))) {
       const k = latin1(sig);
       t = this.young.get(k) ?? this.old.get(k);
       if (t === undefined) return undefined;
@@ -241,13 +251,6 @@ export class BatchVerifier {
       level[this.gotPlace[k]!] = this.gotHash[k]!;
     }
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function latin1(b: Uint8Array): string {

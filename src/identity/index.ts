@@ -10,6 +10,7 @@ export {
   leafHash,
   MAX_BATCH,
   pathLength,
+  proofShapeProblem,
   SignedBatch,
   signBatch,
 } from './batch.js';

@@ -4,8 +4,8 @@ import {
   type BatchProof,
   BatchVerifier,
   checkAgentId,
-  MAX_BATCH,
   pathLength,
+  proofShapeProblem,
   SIGNATURE_BYTES,
   type Signer,
   signBatch,
@@ -353,17 +353,14 @@ function decodeProof(bytes: Uint8Array): BatchProof {
       throw new EnvelopeError(`unknown batch proof field "${k}"`, { field: k });
   const count = uint(m.n, 'n');
   const index = uint(m.i, 'i');
-  if (count < 1 || count > MAX_BATCH || index >= count)
-    throw new EnvelopeError(`batch place ${index} of ${count} is impossible (1 to ${MAX_BATCH})`, {
-      field: 'i',
-    });
+  const problem = proofShapeProblem(
+    index,
+    count,
+    m.path instanceof Uint8Array ? m.path.length : -1,
+  );
+  if (problem?.field === 'i') throw new EnvelopeError(problem.message, { field: 'i' });
   if (!(m.sig instanceof Uint8Array) || m.sig.length !== SIGNATURE_BYTES)
     throw new EnvelopeError(`batch sig is not ${SIGNATURE_BYTES} bytes`, { field: 'sig' });
-  const hashes = pathLength(index, count);
-  if (!(m.path instanceof Uint8Array) || m.path.length !== hashes * HASH_BYTES)
-    throw new EnvelopeError(
-      `batch path for place ${index} of ${count} is not ${hashes} hashes of ${HASH_BYTES} bytes`,
-      { field: 'path' },
-    );
-  return { index, count, sig: m.sig, path: m.path };
+  if (problem !== undefined) throw new EnvelopeError(problem.message, { field: problem.field });
+  return { index, count, sig: m.sig, path: m.path as Uint8Array };
 }

@@ -16,6 +16,7 @@ import {
   tooLargeToBatch,
 } from './envelope.js';
 import { PayloadTooLargeError, PlaneClosedError, PlaneOptionError } from './errors.js';
+import { RoundRobin } from './fair-queue.js';
 import { checkTopic, isKernelTopic, MAX_TOPIC_LENGTH } from './topic.js';
 import type { Delivery, Transport, TransportSubscription } from './transport.js';
 import { type Gap, RecentPairs, Reorder } from './window.js';
@@ -761,9 +762,8 @@ class PlaneSub implements PlaneSubscription {
     await new Promise((r) => setImmediate(r));
     this.checks = 0;
   }
-  /** Fair mode: deliveries not checked yet, per claimed sender, and whose turn is next. */
-  private readonly waiting = new Map<string, [Delivery, Envelope][]>();
-  private readonly turns: string[] = [];
+  /** Fair mode: deliveries not checked yet, queued by claimed sender. */
+  private readonly waiting = new RoundRobin<[Delivery, Envelope]>();
   /** The duplicate key of the delivery being checked. */
   private keyHi = 0;
   private keyLo = 0;
@@ -821,24 +821,7 @@ class PlaneSub implements PlaneSubscription {
       this.admit(d); // refused as malformed, at once
       return;
     }
-    let q = this.waiting.get(e.sender);
-    if (q === undefined) {
-      q = [];
-      this.waiting.set(e.sender, q);
-      this.turns.push(e.sender);
-    }
-    q.push([d, e]);
-  }
-
-  /** The next delivery to check in fair order: round-robin by sender, FIFO per sender. */
-  private nextFair(): [Delivery, Envelope] | undefined {
-    const sender = this.turns.shift();
-    if (sender === undefined) return undefined;
-    const q = this.waiting.get(sender)!;
-    const next = q.shift()!;
-    if (q.length > 0) this.turns.push(sender);
-    else this.waiting.delete(sender);
-    return next;
+    this.waiting.push(e.sender, [d, e]);
   }
 
   /** Takes one delivery through the checks, the duplicate window and the reorder buffer. */
@@ -966,7 +949,7 @@ class PlaneSub implements PlaneSubscription {
         // all the transport holds now goes to the senders' queues, then one is checked
         if (!this.closed && this.pending === undefined)
           for (let d = this.t.poll?.(); d !== undefined; d = this.t.poll?.()) this.take(d);
-        const next = this.nextFair();
+        const next = this.waiting.shift();
         if (next === undefined) return undefined;
         this.admit(next[0], next[1]);
       } else {

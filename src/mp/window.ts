@@ -183,9 +183,9 @@ export class Reorder<T> {
     }
     // a fresh message (not a redelivery; the duplicate window has let it through) behind the
     // stream: its sender restarted and numbers from 1 again, and the first numbers of its new
-    // stream may never have reached this subscription. The stream starts anew here.
-    // What the old stream still held goes out first, in order: those messages were checked
-    // and taken, and a copy of one would now be a duplicate, so holding them on would lose them.
+    // stream may never have reached this subscription. The stream starts anew here, and what the
+    // old one still held goes out first, in order: those messages were checked and taken, and a
+    // copy of one would now be a duplicate, so holding them on would lose them.
     let before: T[] = [];
     if (!redelivered && seq < this.next) {
       before = [...this.held.keys()].sort((a, b) => a - b).map((k) => this.held.get(k)!);
@@ -194,7 +194,7 @@ export class Reorder<T> {
       this.next = seq;
       this.first = seq;
     }
-    if (seq < this.next || this.held.has(seq)) return before.length > 0 ? { out: before } : 'stale';
+    if (seq < this.next || this.held.has(seq)) return 'stale';
     this.held.set(seq, item);
     const out = before.length > 0 ? [...before, ...this.drain()] : this.drain();
     if (this.held.size <= this.bound) return { out };
