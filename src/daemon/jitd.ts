@@ -126,12 +126,13 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   }));
   for (const [op, h] of agentOps(trust)) handlers.set(op, h);
   for (const [op, h] of sessionOps(trust)) handlers.set(op, h);
-  // acl.json follows every change, one write at a time, in order
+  // acl.json follows every change, one write at a time, in order, before acl.set answers
   let aclWrites = Promise.resolve();
   for (const [op, h] of aclOps(kernel, trust, (rules) => {
     aclWrites = aclWrites
       .then(() => writeAclFile(opts.home, rules))
       .catch((e: unknown) => debug('cannot write acl.json: %o', e));
+    return aclWrites;
   }))
     handlers.set(op, h);
   // the native Message Plane transport: jitd relays between its clients

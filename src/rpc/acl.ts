@@ -29,12 +29,13 @@ function map(p: CborValue): M {
  * decision and its reason, for `jit acl check`), `acl.set {rules, expect?}` (replaces every rule,
  * WAL-logged; `expect` is the digest the rules must have now, so two admins do not overwrite each
  * other). Who may call which is the guard's business (acl.set: admins only). `onChange` hears the
- * new rules after they are durable.
+ * new rules after they are durable, and `acl.set` answers once it has settled (jitd writes
+ * acl.json there, so the file shows a change by the time its caller hears of it).
  */
 export function aclOps(
   kernel: Kernel,
   trust: TrustStore,
-  onChange: (rules: readonly AclRule[]) => void = () => undefined,
+  onChange: (rules: readonly AclRule[]) => Promise<void> | void = () => undefined,
 ): [string, Handler][] {
   const view = (rules: readonly AclRule[]): M => ({
     rules: rules.map((r) => ({ ...r })),
@@ -75,7 +76,7 @@ export function aclOps(
             'the rules changed since you read them (acl.list again and reapply your change)',
           );
         const r = await kernel.setAcl(m.rules as unknown as AclRule[]);
-        if (r.updated) onChange(r.rules);
+        if (r.updated) await onChange(r.rules);
         return { ...view(r.rules), updated: r.updated };
       },
     ],
