@@ -372,6 +372,7 @@ export class Kernel {
       state: s.state,
       owner: h.owner,
       delegates: [...h.delegates],
+      members: [...s.members].sort(),
       base_ref: h.baseRef,
       base_node: h.baseNode,
       patches: s.patches.size,

@@ -271,7 +271,10 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   };
 }
 
-/** Publishes SWS lifecycle events and ref moves after the ops that make them have answered. */
+/**
+ * Publishes SWS lifecycle events, ref moves and policy changes (members, ACL rules, the trust
+ * store) after the ops that make them have answered.
+ */
 function wrapForNotifications(
   handlers: Map<string, Handler>,
   notify: (topic: string, payload: CborValue) => void,
@@ -302,6 +305,18 @@ function wrapForNotifications(
   wrap('shadow.commit', collapsed);
   wrap('collapse.commit', collapsed);
   wrap('shadow.discard', (p) => notify(lifecycle, { event: 'discarded', sws: p.id! }));
+  // who may do what: agents' planes (sdk/acl-view.ts) follow these to check what they receive
+  const policy = Topics.kernelPolicy;
+  for (const op of ['shadow.add_member', 'shadow.remove_member'])
+    wrap(op, (p, r) => {
+      if (r.updated !== false)
+        notify(policy, { event: 'members', sws: p.id!, members: r.members! });
+    });
+  wrap('acl.set', (_p, r) => {
+    if (r.updated !== false) notify(policy, { event: 'acl', digest: r.digest! });
+  });
+  for (const op of ['agent.add', 'agent.remove'])
+    wrap(op, (p) => notify(policy, { event: 'agents', agent: p.agent ?? null }));
   for (const op of ['ref.set', 'ref.create_branch', 'ref.create_tag', 'ref.delete'])
     wrap(op, (p, r) => {
       const ref = r.ref as M | null | undefined;

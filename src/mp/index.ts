@@ -50,6 +50,7 @@ export {
   type PlaneStats,
   type PlaneSubscribeOptions,
   type PlaneSubscription,
+  type Refusal,
   type Rejection,
   type RejectReason,
 } from './plane.js';

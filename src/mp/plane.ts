@@ -53,6 +53,12 @@ export type RejectReason =
   | 'rate-limited'
   | 'expired';
 
+/** Why `authorize` refuses a message. */
+export interface Refusal {
+  readonly refuse: 'denied' | 'rate-limited';
+  readonly detail: string;
+}
+
 export interface Rejection {
   readonly reason: RejectReason;
   /** The topic it was delivered on. */
@@ -118,13 +124,15 @@ export interface PlaneOptions {
    * whether its sender may publish `bytes` on the topic; a refusal drops it (`denied` or
    * `rate-limited`, with the reason as detail), undefined lets it through. jitd's plane asks the
    * kernel's policy, so a message no agent may send is refused at the kernel whatever the broker
-   * let through.
+   * let through. It may answer later (a promise), when it must first learn something (an agent's
+   * `AclView` loading an SWS's members): the message then waits, and what follows it in its
+   * (topic, sender) stream waits in the reorder buffer behind it.
    */
   readonly authorize?: (
     sender: string,
     topic: string,
     bytes: number,
-  ) => { readonly refuse: 'denied' | 'rate-limited'; readonly detail: string } | undefined;
+  ) => Refusal | undefined | Promise<Refusal | undefined>;
   /** Remembered (sender, id) pairs for duplicate suppression, per subscription (default 16384). */
   readonly dedupWindow?: number;
   /** Out-of-order messages held per (topic, sender) before a gap is reported (default 256). */
@@ -614,7 +622,7 @@ export class Plane {
     d: Delivery,
     screen?: (e: Envelope) => 'duplicate' | 'skip' | undefined,
     decoded?: Envelope,
-  ): Delivered | Rejection | undefined {
+  ): Delivered | Rejection | undefined | Promise<Delivered | Rejection> {
     let e: Envelope;
     try {
       e = decoded ?? d.decoded ?? decodeEnvelope(d.data);
@@ -645,6 +653,21 @@ export class Plane {
       if (this.requireSigs) return { reason: 'unsigned', ...who() };
     } else if (v !== 'ok') return { reason: v, ...who() };
     const no = this.opts.authorize?.(e.sender, d.topic, d.data.length);
+    if (no instanceof Promise)
+      return no.then(
+        (r) => this.authorized(e, d, r, who),
+        (err: unknown) =>
+          this.authorized(e, d, { refuse: 'denied', detail: `cannot decide: ${String(err)}` }, who),
+      );
+    return this.authorized(e, d, no, who);
+  }
+
+  private authorized(
+    e: Envelope,
+    d: Delivery,
+    no: Refusal | undefined,
+    who: () => { topic: string; sender: string; id: string },
+  ): Delivered | Rejection {
     if (no !== undefined) return { reason: no.refuse, ...who(), detail: no.detail };
     if (e.ts > this.clock) this.clock = e.ts;
     return new Delivered(e, d);
@@ -756,6 +779,8 @@ class PlaneSub implements PlaneSubscription {
   private readonly fair: boolean;
   /** Deliveries checked that gave nothing out since the event loop last had a turn. */
   private checks = 0;
+  /** Deliveries whose `authorize` answer is awaited. */
+  private deciding = 0;
 
   /** Lets the event loop in (I/O, timers), and starts a new budget of checks. */
   private async breathe(): Promise<void> {
@@ -833,16 +858,42 @@ class PlaneSub implements PlaneSubscription {
 
   private admitOne(d: Delivery, decoded?: Envelope): void {
     const m = this.plane.check(d, this.screen, decoded);
+    if (m instanceof Promise) {
+      // authorize must learn something first: the rest waits for its answer (the duplicate key
+      // is this delivery's, kept before the next check overwrites it)
+      const hi = this.keyHi;
+      const lo = this.keyLo;
+      this.deciding++;
+      void m.then((r) => {
+        this.deciding--;
+        if (this.shut) return; // unacknowledged: the transport hands it out again
+        if ('envelope' in r && this.seen.has(hi, lo))
+          this.admitChecked(
+            d,
+            { reason: 'duplicate', topic: r.topic, sender: r.sender, id: r.id },
+            hi,
+            lo,
+          );
+        else this.admitChecked(d, r, hi, lo);
+        this.wake?.();
+      });
+      return;
+    }
     if (m === undefined) {
       d.ack(); // filtered out
       return;
     }
+    this.admitChecked(d, m, this.keyHi, this.keyLo);
+  }
+
+  /** A checked delivery through the duplicate window and the reorder buffer. */
+  private admitChecked(d: Delivery, m: Delivered | Rejection, hi: number, lo: number): void {
     if (!('envelope' in m)) {
       d.ack();
       this.plane.reject(m);
       return;
     }
-    this.seen.add(this.keyHi, this.keyLo);
+    this.seen.add(hi, lo);
     if (this.maxDeliveries > 0 && (m.deliveries ?? 0) > this.maxDeliveries) m.dead = true;
     if (!this.ordered) {
       if (m.dead) this.deadLetter(m);
@@ -975,7 +1026,7 @@ class PlaneSub implements PlaneSubscription {
       // loses the race is kept for the next turn
       this.pending ??= this.source.next();
       const got =
-        this.timers.size > 0
+        this.timers.size > 0 || this.deciding > 0
           ? await Promise.race([
               this.pending,
               new Promise<'timer'>((r) => {

@@ -62,6 +62,8 @@ export const Topics = {
   kernelSync: 'jit.kernel.sync',
   kernelRefUpdates: 'jit.kernel.ref_updates',
   kernelSwsLifecycle: 'jit.kernel.sws_lifecycle',
+  /** Who may do what changed: an SWS's members, the ACL's rules, the trust store (AclView). */
+  kernelPolicy: 'jit.kernel.policy',
 } as const;
 
 /**

@@ -74,8 +74,11 @@ export const BUILTIN: Readonly<Record<Role, readonly RoleEntry[]>> = {
       e('member', `shadow.${op}`, 'sws.*'),
     ),
     e('allow', 'jit.info', 'kernel'),
-    // public keys, to check the kernel's answers and other members' findings
+    // public keys, to check the kernel's answers and other members' findings; the rules and
+    // their changes, so that its own plane refuses what the ACL forbids (sdk/acl-view.ts)
     e('allow', 'agent.list', 'trust'),
+    e('allow', 'acl.list', 'acl'),
+    e('allow', 'subscribe', 'jit.kernel.policy'),
   ],
 };
 

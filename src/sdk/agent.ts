@@ -1,5 +1,5 @@
 import type { CborValue } from '../codec/index.js';
-import { KeyPair, keySigner, staticVerifier, type Verifier } from '../identity/index.js';
+import { KeyPair, keySigner, type Verifier } from '../identity/index.js';
 import {
   type MemoryBroker,
   type Message,
@@ -10,6 +10,7 @@ import {
 } from '../mp/index.js';
 import { RemoteError, RpcClient } from '../rpc/index.js';
 import { resolveHome, socketPath } from '../util/home.js';
+import { AclView } from './acl-view.js';
 
 /** A finding an analyzer publishes on `jit.sws.<id>.analyze`. */
 export interface Finding {
@@ -36,8 +37,16 @@ export interface AgentOptions {
    */
   readonly kernel?: string;
   readonly broker?: MemoryBroker;
-  /** Checks signatures; default: the trust store as jitd lists it when the agent connects. */
+  /**
+   * Checks signatures; default: the trust store as jitd lists it, followed as it changes
+   * (`AclView`).
+   */
   readonly verifier?: Verifier;
+  /**
+   * Refuse, at this agent's own subscriptions, messages the kernel's ACL forbids their sender to
+   * publish (default true with jitd: on a broker, a hostile agent can publish past jitd).
+   */
+  readonly checkAcl?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -58,10 +67,14 @@ export class Agent {
   /** RPC to jitd (absent on `memory:`). */
   readonly rpc: RpcClient | undefined;
 
-  private constructor(id: string, plane: Plane, rpc: RpcClient | undefined) {
+  /** The ACL and trust store as jitd last told (absent on `memory:`). */
+  readonly acl: AclView | undefined;
+
+  private constructor(id: string, plane: Plane, rpc: RpcClient | undefined, acl?: AclView) {
     this.id = id;
     this.plane = plane;
     this.rpc = rpc;
+    this.acl = acl;
   }
 
   static async connect(o: AgentOptions): Promise<Agent> {
@@ -83,24 +96,25 @@ export class Agent {
             login: signer,
             ...(o.signal ? { signal: o.signal } : {}),
           });
-    let verifier = o.verifier;
-    if (verifier === undefined) {
-      if (rpc === undefined) throw new TypeError('plane "memory:" needs a verifier');
-      const { agents } = (await rpc.call('agent.list', {})) as {
-        agents: { agent: string; public_key: string }[];
-      };
-      verifier = staticVerifier(
-        agents.map((a) => [a.agent, Uint8Array.from(Buffer.from(a.public_key, 'hex'))] as const),
-      );
-    }
+    if (o.verifier === undefined && rpc === undefined)
+      throw new TypeError('plane "memory:" needs a verifier');
+    const signal = o.signal ? { signal: o.signal } : {};
+    const view = rpc === undefined ? undefined : await AclView.load(rpc, signal);
+    const acl = o.checkAcl !== false ? view : undefined;
     const plane = await Plane.open({
       transport,
       sender: o.agent,
       signer,
-      verifier,
-      ...(o.signal ? { signal: o.signal } : {}),
+      verifier: o.verifier ?? view!.verifier,
+      ...(acl ? { authorize: acl.authorize } : {}),
+      ...signal,
     });
-    return new Agent(o.agent, plane, rpc);
+    if (view !== undefined) {
+      // follow the changes, then read once more what may have changed before this subscription
+      await plane.subscribe(Topics.kernelPolicy, view.onEvent);
+      await view.refresh(signal);
+    }
+    return new Agent(o.agent, plane, rpc, view);
   }
 
   /** Opens a new SWS on `ref` owned by this agent (over RPC); returns its id. */
@@ -212,6 +226,7 @@ export class Agent {
   }
 
   async close(): Promise<void> {
+    this.acl?.close();
     await this.plane.close();
     await this.rpc?.close();
   }

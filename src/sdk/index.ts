@@ -2,4 +2,6 @@
  * @module sdk — what an agent program uses: connect with a key to a plane, open or join a shadow
  * working set, publish patches and commits and await the kernel's answers, exchange findings.
  */
+
+export { type AclSource, AclView } from './acl-view.js';
 export { Agent, type AgentOptions, type Finding } from './agent.js';

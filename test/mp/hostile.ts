@@ -22,7 +22,7 @@ import {
   Topics,
   type Transport,
 } from '../../src/mp/index.js';
-import type { RemoteError } from '../../src/rpc/index.js';
+import { type RemoteError, RpcClient } from '../../src/rpc/index.js';
 import { Agent } from '../../src/sdk/index.js';
 import { socketPath } from '../../src/util/home.js';
 import { registerAgents } from '../helpers/agents.js';
@@ -279,6 +279,60 @@ export function hostileAgentSuite(o: HostileOptions): void {
       );
       assert.equal(digest(), b2);
       assert.notEqual(before, b2, 'only alice opening an SWS changed anything');
+    });
+
+    it("refuses, at an agent's own subscriptions, what the ACL forbids its sender to publish", async () => {
+      const sws = await alice.openSws();
+      await alice.addMember(sws, 'watcher');
+      const findings: string[] = [];
+      await watcher.findings(sws, (f) => void findings.push(`${f.author}:${f.message}`));
+      const finding = (message: string) => ({
+        kind: 'finding',
+        path: 'a',
+        severity: 'info',
+        message,
+      });
+      const denied = (): number => watcher.plane.stats.rejected.denied;
+      // signed by a sandboxed agent that is not a member: well signed, not allowed there
+      let before = denied();
+      await raw.publish(
+        Topics.swsAnalyze(sws),
+        llm.plane.envelope(Topics.swsAnalyze(sws), finding('outsider')).bytes,
+      );
+      await until(() => denied() > before, "the watcher to refuse a non-member's finding");
+      // a member now: the same kind of message passes (the watcher hears of the change)
+      await alice.addMember(sws, 'llm');
+      await raw.publish(
+        Topics.swsAnalyze(sws),
+        llm.plane.envelope(Topics.swsAnalyze(sws), finding('member')).bytes,
+      );
+      await until(() => findings.includes('llm:member'), "a member's finding");
+      assert.ok(!findings.includes('llm:outsider'));
+
+      // a rule that denies alice a topic bites at the watcher's plane as soon as it is set
+      const admin = await RpcClient.connect(
+        { path: socketPath(jitd.home) },
+        { login: await adminSigner(jitd.home) },
+      );
+      try {
+        const set = (await admin.call('acl.set', {
+          rules: [{ effect: 'deny', who: 'alice', action: 'publish', resource: 'chat.>' }],
+        })) as { digest: string };
+        await until(
+          () => watcher.acl!.rulesDigest === set.digest,
+          'the watcher to hear of the rule',
+        );
+        const chat: string[] = [];
+        await watcher.plane.subscribe('chat.room', (m) => void chat.push(m.sender));
+        before = denied();
+        await raw.publish('chat.room', alice.plane.envelope('chat.room', 'hi').bytes);
+        await raw.publish('chat.room', watcher.plane.envelope('chat.room', 'hello').bytes);
+        await until(() => denied() > before && chat.length > 0, 'the rule to bite');
+        assert.deepEqual(chat, ['watcher']);
+      } finally {
+        await admin.call('acl.set', { rules: [] });
+        await admin.close();
+      }
     });
 
     it(`refuses ${o.fuzz} malformed envelopes from a fuzzer, each reported, none acted on (seeded)`, async () => {

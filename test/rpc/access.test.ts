@@ -242,7 +242,7 @@ describe('the restricted sandbox', () => {
       ['dag.lineage', { id: head }],
       ['agent.add', { agent: 'x', public_key: '00'.repeat(32) }],
       ['acl.set', { rules: [] }],
-      ['acl.list', {}],
+      ['acl.check', { agent: 'bob', action: 'publish', resource: 'x' }],
       ['jit.fsck', {}],
       ['mp.subscribe', { pattern: 'jit.kernel.events' }],
       ['mp.subscribe', { pattern: 'jit.sws.>' }],
@@ -251,6 +251,15 @@ describe('the restricted sandbox', () => {
     ] as const)
       await refused(llm.call(op, p), 'AclDeniedError', op);
     assert.equal(digest(), before);
+    // what its own plane needs to refuse what the ACL forbids: the rules and their changes
+    assert.ok(Array.isArray(((await llm.call('acl.list', {})) as Obj).rules));
+    const follow = (await admin.call('acl.check', {
+      agent: 'llm',
+      action: 'subscribe',
+      resource: 'jit.kernel.policy',
+    })) as Obj;
+    assert.equal(follow.allowed, true, String(follow.reason));
+    assert.equal(digest(), before, 'reading the rules changes nothing');
     // not even an admin's rule lets it out
     await admin.call('acl.set', {
       rules: [{ effect: 'allow', who: 'llm', action: '>', resource: '>' }],
