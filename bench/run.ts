@@ -1,5 +1,5 @@
 /**
- * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane|acl|flood|native|plane-patch|nats|redis|mqtt]`: each figure printed next to a baseline measured in the
+ * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane|acl|flood|native|plane-patch|nats|redis|mqtt|jitna]`: each figure printed next to a baseline measured in the
  * same run, as a ratio. BOOT_NODES sets the size of the boot benchmark's store (default 1,000,000).
  */
 import { aclBench } from './acl.bench.js';
@@ -7,6 +7,7 @@ import { bootBenches } from './boot.bench.js';
 import { codecBenches } from './codec.bench.js';
 import { floodBench } from './flood.bench.js';
 import { fmtRate } from './harness.js';
+import { jitnaVerifyBench } from './jitna.bench.js';
 import { collapseBench, patchBench, roundTripBench } from './kernel.bench.js';
 import { batchLatencyBench, nativeBench, planeBenches, planePatchBench } from './mp.bench.js';
 import { mqttBenches } from './mqtt.bench.js';
@@ -203,4 +204,12 @@ if (want('mqtt')) {
     `unsigned, publish -> deliver with acks: ${fmtRate(r.plane)} vs the raw client (QoS 1, ${16} awaiting PUBACK, QoS 1 subscriber) ${fmtRate(r.raw)} = ${(r.plane / r.raw).toFixed(2)}x`,
   );
   console.log(`publish -> deliver at 1k/s: p99 ${r.p99.toFixed(2)} ms (p50 ${r.p50.toFixed(2)})`);
+}
+
+if (want('jitna')) {
+  console.log('\n## JITNA packet validate + verify vs raw node:crypto verify (goal >= 0.80x)');
+  const r = jitnaVerifyBench();
+  console.log(
+    `${r.name}: ${fmtRate(r.candidate)} vs ${fmtRate(r.baseline)} = ${r.ratio.toFixed(2)}x`,
+  );
 }
