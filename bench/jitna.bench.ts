@@ -68,3 +68,99 @@ export function jitnaVerifyBench(n = 2048): Comparison {
   if (bad > 0) throw new Error(`${bad} packets failed to verify in the benchmark`);
   return r;
 }
+
+export interface ConversationFigure {
+  readonly n: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** The same three hops as plain signed plane messages, no JITNA packets. */
+  readonly baselineP50Ms: number;
+  readonly baselineP99Ms: number;
+}
+
+/**
+ * A PROPOSE → ACCEPT → COMPLETE conversation between two JitnaAgents over the in-process plane
+ * (issue 7 goal: p99 ≤ 5 ms), one after another, against the same three hops as plain signed plane
+ * messages (request → ack → result) between the same two planes. Rounds interleaved.
+ */
+export async function jitnaConversationBench(n = 400): Promise<ConversationFigure> {
+  const { MemoryBroker, Plane } = await import('../src/mp/index.js');
+  const { JitnaAgent } = await import('../src/sdk/index.js');
+  const ka = KeyPair.generate();
+  const kb = KeyPair.generate();
+  const trust = TrustStore.memory([
+    { agent: 'asker', publicKey: ka.publicKey, role: 'agent' },
+    { agent: 'doer', publicKey: kb.publicKey, role: 'agent' },
+  ]);
+  const broker = new MemoryBroker();
+  const open = (name: string, k: KeyPair) =>
+    Plane.open({
+      transport: broker.connect(),
+      sender: name,
+      signer: keySigner(name, k),
+      verifier: trust,
+    });
+  const pa = await open('asker', ka);
+  const pb = await open('doer', kb);
+  const doer = await JitnaAgent.start({
+    plane: pb,
+    signer: keySigner('doer', kb),
+    keys: trust,
+    capabilities: {
+      name: 'doer',
+      version: '1',
+      supported_actions: ['work'],
+      supported_formats: [],
+      security_level: 1,
+      status: 'healthy',
+      load: 0,
+    },
+    onProposal: () => ({ accept: true, run: (t) => ({ ok: true, ...t }) }),
+  });
+  const asker = await JitnaAgent.start({ plane: pa, signer: keySigner('asker', ka), keys: trust });
+  // the baseline: request → ack + result on plain plane topics
+  let waiting: (() => void) | undefined;
+  await pb.subscribe('bench.req', async (m) => {
+    await pb.publish('bench.ack', { re: m.id });
+    await pb.publish('bench.res', { re: m.id, ok: true });
+  });
+  await pa.subscribe('bench.res', () => waiting?.());
+  const plain = async (): Promise<void> => {
+    const done = new Promise<void>((r) => {
+      waiting = r;
+    });
+    await pa.publish('bench.req', { task: 'x' });
+    await done;
+  };
+  const jit = async (): Promise<void> => {
+    const c = await asker.proposeTo('doer', { action: 'work', terms: { task: 'x' } });
+    if (c.state !== 'completed') throw new Error(`the conversation ended ${c.state}`);
+  };
+  const lat: number[] = [];
+  const base: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    await jit();
+    await plain();
+  }
+  for (let i = 0; i < n; i++) {
+    let t = performance.now();
+    await jit();
+    lat.push(performance.now() - t);
+    t = performance.now();
+    await plain();
+    base.push(performance.now() - t);
+  }
+  await asker.close();
+  await doer.close();
+  await pa.close();
+  await pb.close();
+  const q = (xs: number[], p: number): number =>
+    [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+  return {
+    n,
+    p50Ms: q(lat, 0.5),
+    p99Ms: q(lat, 0.99),
+    baselineP50Ms: q(base, 0.5),
+    baselineP99Ms: q(base, 0.99),
+  };
+}

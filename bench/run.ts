@@ -7,7 +7,7 @@ import { bootBenches } from './boot.bench.js';
 import { codecBenches } from './codec.bench.js';
 import { floodBench } from './flood.bench.js';
 import { fmtRate } from './harness.js';
-import { jitnaVerifyBench } from './jitna.bench.js';
+import { jitnaConversationBench, jitnaVerifyBench } from './jitna.bench.js';
 import { collapseBench, patchBench, roundTripBench } from './kernel.bench.js';
 import { batchLatencyBench, nativeBench, planeBenches, planePatchBench } from './mp.bench.js';
 import { mqttBenches } from './mqtt.bench.js';
@@ -211,5 +211,15 @@ if (want('jitna')) {
   const r = jitnaVerifyBench();
   console.log(
     `${r.name}: ${fmtRate(r.candidate)} vs ${fmtRate(r.baseline)} = ${r.ratio.toFixed(2)}x`,
+  );
+}
+
+if (want('jitna')) {
+  console.log(
+    '\n## JITNA PROPOSE -> ACCEPT -> COMPLETE over the in-process plane (goal p99 <= 5 ms)',
+  );
+  const c = await jitnaConversationBench();
+  console.log(
+    `${c.n} conversations: p50 ${c.p50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms vs the same three hops as plain signed messages p50 ${c.baselineP50Ms.toFixed(2)} ms, p99 ${c.baselineP99Ms.toFixed(2)} ms = ${(c.p99Ms / c.baselineP99Ms).toFixed(2)}x at p99`,
   );
 }

@@ -31,7 +31,8 @@ export function packetFromCbor(b: Uint8Array): JitnaPacket {
 
 const ORDER = new Map(FIELDS.map((f, i) => [f, i]));
 
-function sortedJson(v: unknown): unknown {
+/** A JSON value with every map's keys sorted (one text per value). */
+export function sortedJson(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortedJson);
   if (v !== null && typeof v === 'object') {
     const o: Record<string, unknown> = {};

@@ -5,6 +5,17 @@
  * legacy signatures, compression and signed streams, and a bounded packet registry. Depends on
  * codec and identity.
  */
+
+export {
+  fromIntake,
+  fromRfcEnvelope,
+  type Intake,
+  intakeHash,
+  type RfcEnvelope,
+  rfcChecksum,
+  toIntake,
+  toRfcEnvelope,
+} from './adapters.js';
 export { createPacket, type PacketFields } from './create.js';
 export {
   CARD_STATUSES,

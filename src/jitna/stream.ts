@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { Signer } from '../identity/index.js';
 import { StreamError } from './errors.js';
+import { sortedJson } from './forms.js';
 import {
   type JitnaPacket,
   type JsonMap,
@@ -18,15 +19,6 @@ export const MAX_CHUNKS = 65_536;
 /** The longest payload JSON a compressed packet or a stream may unpack to (4 MiB). */
 const MAX_TEXT_BYTES = 4 * MAX_PAYLOAD_BYTES;
 
-function sortedJson(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortedJson);
-  if (v !== null && typeof v === 'object') {
-    const o: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) o[k] = sortedJson((v as Record<string, unknown>)[k]);
-    return o;
-  }
-  return v;
-}
 const jsonText = (v: JsonMap): string => JSON.stringify(sortedJson(v));
 
 /**

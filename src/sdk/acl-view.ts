@@ -1,6 +1,6 @@
 import { debuglog } from 'node:util';
 import type { CborValue } from '../codec/index.js';
-import { staticVerifier, type Verifier } from '../identity/index.js';
+import { staticVerifier, type Verdict, type Verifier } from '../identity/index.js';
 import type { Message, Refusal } from '../mp/index.js';
 import { checkRule, Policy, type Role, swsOfResource } from '../policy/index.js';
 
@@ -52,6 +52,7 @@ export class AclView {
   private readonly policy = new Policy((sws, agent) => this.isMember(sws, agent));
   private digest = '';
   private roles = new Map<string, Role>();
+  private fingerprints = new Map<string, string>();
   private keys: Verifier = staticVerifier([]);
   private rev = 0;
   private readonly swss = new Map<string, Members>();
@@ -82,6 +83,17 @@ export class AclView {
   /** Reads the rules and the trust store again (the members of SWSs are asked as needed). */
   async refresh(opts: { signal?: AbortSignal } = {}): Promise<void> {
     await Promise.all([this.loadRules(opts.signal), this.loadAgents(opts.signal)]);
+  }
+
+  /** An agent's key fingerprint, as the trust store binds it (JITNA's `PacketKeys`). */
+  get(agent: string): { readonly fingerprint: string } | undefined {
+    const f = this.fingerprints.get(agent);
+    return f === undefined ? undefined : { fingerprint: f };
+  }
+
+  /** Checks a signature with the agent's bound key (JITNA's `PacketKeys`). */
+  verify(agent: string, message: Uint8Array, sig: Uint8Array): Verdict {
+    return this.keys.verify(agent, message, sig);
   }
 
   /** The digest of the rules held (as `acl.list` gives it). */
@@ -184,9 +196,10 @@ export class AclView {
 
   private async loadAgents(signal?: AbortSignal): Promise<void> {
     const { agents } = (await this.rpc.call('agent.list', {}, signal ? { signal } : {})) as {
-      agents: { agent: string; public_key: string; role: Role }[];
+      agents: { agent: string; public_key: string; fingerprint: string; role: Role }[];
     };
     this.roles = new Map(agents.map((a) => [a.agent, a.role]));
+    this.fingerprints = new Map(agents.map((a) => [a.agent, a.fingerprint]));
     this.keys = staticVerifier(
       agents.map((a) => [a.agent, Uint8Array.from(Buffer.from(a.public_key, 'hex'))] as const),
     );

@@ -1,5 +1,6 @@
 import type { CborValue } from '../codec/index.js';
-import { KeyPair, keySigner, type Verifier } from '../identity/index.js';
+import { KeyPair, keySigner, type Signer, type Verifier } from '../identity/index.js';
+import type { PacketKeys } from '../jitna/index.js';
 import {
   type MemoryBroker,
   type Message,
@@ -11,6 +12,7 @@ import {
 import { RemoteError, RpcClient } from '../rpc/index.js';
 import { resolveHome, socketPath } from '../util/home.js';
 import { AclView } from './acl-view.js';
+import { JitnaAgent, type JitnaAgentOptions } from './jitna-agent.js';
 
 /** A finding an analyzer publishes on `jit.sws.<id>.analyze`. */
 export interface Finding {
@@ -70,11 +72,33 @@ export class Agent {
   /** The ACL and trust store as jitd last told (absent on `memory:`). */
   readonly acl: AclView | undefined;
 
-  private constructor(id: string, plane: Plane, rpc: RpcClient | undefined, acl?: AclView) {
+  private readonly signer: Signer;
+
+  private constructor(
+    id: string,
+    plane: Plane,
+    signer: Signer,
+    rpc: RpcClient | undefined,
+    acl?: AclView,
+  ) {
     this.id = id;
     this.plane = plane;
+    this.signer = signer;
     this.rpc = rpc;
     this.acl = acl;
+  }
+
+  /**
+   * Speaks JITNA on this agent's plane (sdk/jitna-agent.ts): announces `capabilities` (when
+   * given) and answers proposals with `onProposal`; `discover` and `negotiate` to ask others.
+   * Packets are checked against the trust store as jitd last told (needs jitd, not memory:).
+   */
+  jitna(
+    o: Omit<JitnaAgentOptions, 'plane' | 'signer' | 'keys'> & { keys?: PacketKeys } = {},
+  ): Promise<JitnaAgent> {
+    const keys = o.keys ?? this.acl;
+    if (keys === undefined) throw new TypeError('JITNA on memory: needs keys (a TrustStore)');
+    return JitnaAgent.start({ ...o, plane: this.plane, signer: this.signer, keys });
   }
 
   static async connect(o: AgentOptions): Promise<Agent> {
@@ -114,7 +138,7 @@ export class Agent {
       await plane.subscribe(Topics.kernelPolicy, view.onEvent);
       await view.refresh(signal);
     }
-    return new Agent(o.agent, plane, rpc, view);
+    return new Agent(o.agent, plane, signer, rpc, view);
   }
 
   /** Opens a new SWS on `ref` owned by this agent (over RPC); returns its id. */

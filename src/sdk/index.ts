@@ -5,3 +5,14 @@
 
 export { type AclSource, AclView } from './acl-view.js';
 export { Agent, type AgentOptions, type Finding } from './agent.js';
+export {
+  type Capabilities,
+  inboxTopic,
+  JitnaAgent,
+  type JitnaAgentOptions,
+  type NegotiationResult,
+  type Proposal,
+  type ProposalAnswer,
+  REGISTRY_TOPIC,
+  type Task,
+} from './jitna-agent.js';

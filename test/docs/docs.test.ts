@@ -93,6 +93,7 @@ describe('docs - README and INTERNALS stay true', () => {
       assert.match(r.stdout, /6 files from alice and bob/);
       assert.match(r.stdout, /findings {2}4/);
       assert.match(r.stdout, /add\(\) has no test {2}\(test-bot\)/);
+      assert.match(r.stdout, /negotiated: completed by review-bot, result \{.*"findings":3/);
       const head = jitd.kernel.store.getRef('main')!.target;
       const snap = jitd.kernel.store.reader.get(head).payload as { findings?: unknown[] };
       assert.equal(snap.findings?.length, 4, 'the findings are in the committed snapshot');

@@ -12,6 +12,7 @@ import {
   createPacket,
   FIELDS,
   type JitnaPacket,
+  LEGACY_FIELDS,
   legacyHash,
   PacketInvalidError,
   PacketRefusedError,
@@ -221,16 +222,7 @@ describe('jitna - the reference’s legacy signatures', () => {
     assert.ok(golden.length >= 8);
     for (const g of golden) {
       const p = parsePyJson(g.packet) as Record<string, PyJson>;
-      const six = Object.fromEntries(
-        [
-          'source_agent_id',
-          'target_agent_id',
-          'message_type',
-          'payload',
-          'timestamp',
-          'schema_version',
-        ].map((f) => [f, p[f]]),
-      );
+      const six = Object.fromEntries(LEGACY_FIELDS.map((f) => [f, p[f]]));
       assert.equal(pyJsonDumps(six as Record<string, PyJson>), g.preimage, g.name);
       assert.equal(legacyHash(p), g.hash, g.name);
     }
