@@ -6,6 +6,7 @@
 export { type AclSource, AclView } from './acl-view.js';
 export { Agent, type AgentOptions, type Finding } from './agent.js';
 export {
+  type Call,
   type Capabilities,
   inboxTopic,
   JitnaAgent,

@@ -100,7 +100,21 @@ interface Conversation {
   run?: (terms: JsonMap) => Promise<JsonMap> | JsonMap;
   /** The initiator's answer to a counter-offer. */
   accepts?: Task['acceptCounter'];
+  /** The call for proposals this conversation answers (its responder bids, never accepts). */
+  cfp?: string;
+  /** Heard after each step the other party takes. */
+  onStep?: () => void;
   settle?: () => void;
+}
+
+/** A call for proposals: the task, how long bids are awaited, and which bid wins. */
+export interface Call extends Task {
+  /** How long to wait for bids (default 1 s; it ends sooner once every agent asked answered). */
+  readonly bidWindowMs?: number;
+  /** Picks the winning bid (default: the first, in the agents' rank order); undefined: none. */
+  readonly choose?: (bids: readonly { agent: string; terms: JsonMap }[]) => string | undefined;
+  /** How many agents to ask, best first (default 5). */
+  readonly fanout?: number;
 }
 
 /**
@@ -213,8 +227,83 @@ export class JitnaAgent {
     };
   }
 
-  /** Proposes `task` to one agent and waits for the conversation to end. */
-  async proposeTo(agent: string, task: Task): Promise<Negotiation> {
+  /**
+   * Contract Net's call for proposals: proposes `task` to the best `fanout` matching agents at
+   * once, marked as a call, so each answers with a bid (a counter-offer) or a rejection; then
+   * accepts the bid `choose` picks, rejects the others, and waits for the winner's work.
+   */
+  async callForProposals(call: Call): Promise<NegotiationResult> {
+    const cfp = randomUUID();
+    const asked = this.discover(call).slice(0, call.fanout ?? 5);
+    const convs = asked.map((c) => this.open(c.adapter_id, call, cfp));
+    const answered = (): boolean => convs.every(({ conv }) => conv.n.state !== 'proposed');
+    try {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, call.bidWindowMs ?? 1000);
+        const check = (): void => {
+          if (answered()) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        for (const { conv } of convs) conv.onStep = check;
+        Promise.all(
+          convs.map(({ conv }) =>
+            this.step(
+              conv,
+              'propose',
+              { offerId: 'offer', offerVersion: 1, terms: call.terms },
+              { cfp },
+            ),
+          ),
+        ).then(check, resolve);
+      });
+      const bids = convs
+        .filter(({ conv }) => conv.n.state === 'countered')
+        .map(({ conv }) => ({ agent: conv.peer, terms: conv.n.standing!.terms }));
+      const winner = call.choose !== undefined ? call.choose(bids) : bids[0]?.agent;
+      for (const { conv } of convs) {
+        const s = conv.n.standing;
+        if (conv.peer === winner && s !== undefined)
+          await this.step(conv, 'accept', { offerId: s.id, offerVersion: s.version });
+        else if (conv.n.state === 'countered')
+          await this.step(conv, 'reject', { reason: 'another bid was taken' });
+        else if (conv.n.state === 'proposed')
+          await this.step(conv, 'cancel', { reason: 'the call for proposals closed' });
+      }
+      const won = convs.find(({ conv }) => conv.peer === winner);
+      if (won !== undefined && !won.conv.n.done) await won.ended;
+      const tried = convs.map(({ conv }) => ({
+        agent: conv.peer,
+        state: conv.n.state,
+        ...(conv.n.reason ? { reason: conv.n.reason } : {}),
+      }));
+      const n = won?.conv.n;
+      return n === undefined
+        ? {
+            state: 'rejected',
+            agent: undefined,
+            reason: bids.length === 0 ? 'no bids' : 'no bid was chosen',
+            tried,
+          }
+        : {
+            state: n.state,
+            agent: winner,
+            ...(n.result ? { result: n.result } : {}),
+            ...(n.reason ? { reason: n.reason } : {}),
+            tried,
+          };
+    } finally {
+      for (const { conv } of convs) this.conversations.delete(conv.n.id);
+    }
+  }
+
+  /** A new conversation this agent starts with `agent`, and its end. */
+  private open(
+    agent: string,
+    task: Task,
+    cfp?: string,
+  ): { conv: Conversation; ended: Promise<void> } {
     const id = randomUUID();
     const now = Date.now();
     const n = new Negotiation({
@@ -225,24 +314,43 @@ export class JitnaAgent {
       deadline: now + (task.deadlineMs ?? 60_000),
       stepTimeoutMs: this.o.stepTimeoutMs ?? 10_000,
     });
-    const conv: Conversation = { n, peer: agent, seq: 0 };
+    const conv: Conversation = { n, peer: agent, seq: 0, ...(cfp !== undefined ? { cfp } : {}) };
+    if (task.acceptCounter !== undefined) conv.accepts = task.acceptCounter;
     this.conversations.set(id, conv);
     const ended = new Promise<void>((resolve) => {
       conv.settle = resolve;
     });
+    return { conv, ended };
+  }
+
+  /** Proposes `task` to one agent and waits for the conversation to end. */
+  async proposeTo(agent: string, task: Task): Promise<Negotiation> {
+    const { conv, ended } = this.open(agent, task);
+    const n = conv.n;
+    const id = n.id;
+    try {
+      await this.proposeAndWait(conv, ended, task);
+    } finally {
+      this.conversations.delete(id);
+    }
+    return n;
+  }
+
+  private async proposeAndWait(
+    conv: Conversation,
+    ended: Promise<void>,
+    task: Task,
+  ): Promise<void> {
     const onAbort = (): void => {
       void this.step(conv, 'cancel', { reason: 'the initiator gave up' });
     };
     task.signal?.addEventListener('abort', onAbort, { once: true });
-    if (task.acceptCounter !== undefined) conv.accepts = task.acceptCounter;
     try {
       await this.step(conv, 'propose', { offerId: 'offer', offerVersion: 1, terms: task.terms });
-      if (!n.done) await ended;
+      if (!conv.n.done) await ended;
     } finally {
       task.signal?.removeEventListener('abort', onAbort);
-      this.conversations.delete(id);
     }
-    return n;
   }
 
   /** Sends this side's next step of a conversation, applying it to its own state first. */
@@ -256,9 +364,11 @@ export class JitnaAgent {
       result?: JsonMap;
       reason?: string;
     },
+    metadata?: JsonMap,
   ): Promise<void> {
     if (conv.n.done) return;
     const p = createPacket({
+      ...(metadata !== undefined ? { metadata } : {}),
       source: this.id,
       target: conv.peer,
       type: negotiationMessageType(kind),
@@ -328,7 +438,12 @@ export class JitnaAgent {
         deadline: now + 60_000,
         stepTimeoutMs: this.o.stepTimeoutMs ?? 10_000,
       });
-      conv = { n, peer: p.source_agent_id, seq: 0 };
+      conv = {
+        n,
+        peer: p.source_agent_id,
+        seq: 0,
+        ...(typeof p.metadata.cfp === 'string' ? { cfp: p.metadata.cfp } : {}),
+      };
       this.conversations.set(p.correlation_id, conv);
     }
     const r = conv.n.receive(s, Date.now());
@@ -338,6 +453,7 @@ export class JitnaAgent {
       return;
     }
     for (const a of r.applied) await this.react(conv, a.kind);
+    conv.onStep?.();
     if (conv.n.done) {
       conv.settle?.();
       if (conv.n.responder === this.id) this.conversations.delete(conv.n.id);
@@ -357,6 +473,14 @@ export class JitnaAgent {
       }
       if ('reject' in a) return this.step(conv, 'reject', { reason: a.reject });
       conv.run = a.run;
+      // a call for proposals gets a bid, never a commitment: taking the terms as they are is a
+      // bid of those terms
+      if (conv.cfp !== undefined && !('counter' in a))
+        return this.step(conv, 'counter', {
+          offerId: standing.id,
+          offerVersion: standing.version + 1,
+          terms: standing.terms,
+        });
       if ('counter' in a)
         return this.step(conv, 'counter', {
           offerId: standing.id,
@@ -368,7 +492,7 @@ export class JitnaAgent {
       return;
     }
     if (n.responder === this.id && kind === 'accept') void this.work(conv);
-    if (n.initiator === this.id && kind === 'counter') {
+    if (n.initiator === this.id && kind === 'counter' && conv.cfp === undefined) {
       if (conv.accepts?.(standing.terms, conv.peer) === true)
         return this.step(conv, 'accept', { offerId: standing.id, offerVersion: standing.version });
       return this.step(conv, 'reject', { reason: 'the counter-offer is not acceptable' });

@@ -125,6 +125,41 @@ describe('sdk - JITNA agents on the plane', () => {
     );
   });
 
+  it('calls for proposals: every agent bids or declines at once, the chosen bid wins, the rest are turned down', async () => {
+    broker = new MemoryBroker();
+    const worked: string[] = [];
+    const bidder = (name: 'a1' | 'a2', price: number) =>
+      agent(name, {}, ({ offer }) => ({
+        counter: { ...offer.terms, price },
+        run: (t) => {
+          worked.push(name);
+          return { by: name, price: t.price ?? null };
+        },
+      }));
+    await bidder('a1', 9);
+    await bidder('a2', 4);
+    // a3 takes the terms as they are: in a call that is a bid at those terms, not a commitment
+    await agent('a3', { security_level: 3 }, () => ({ accept: true, run: () => ({ by: 'a3' }) }));
+    const planner = await agent('planner');
+    await until(() => planner.discover({ action: 'analyze' }).length === 3, 'three cards');
+    const cheapest = (bids: readonly { agent: string; terms: Record<string, unknown> }[]) =>
+      [...bids].sort((x, y) => Number(x.terms.price ?? 99) - Number(y.terms.price ?? 99))[0]?.agent;
+    const r = await planner.callForProposals({
+      action: 'analyze',
+      terms: { files: 5 },
+      choose: cheapest,
+    });
+    assert.equal(r.state, 'completed');
+    assert.equal(r.agent, 'a2');
+    assert.deepEqual(r.result, { by: 'a2', price: 4 });
+    assert.deepEqual(worked, ['a2'], 'only the winner worked');
+    assert.deepEqual(r.tried.map((t) => `${t.agent}:${t.state}`).sort(), [
+      'a1:rejected',
+      'a2:completed',
+      'a3:rejected',
+    ]);
+  });
+
   it('reports work that throws as failed', async () => {
     broker = new MemoryBroker();
     const planner = await agent('planner');
