@@ -415,3 +415,21 @@ describe('ACL rules through RPC, the CLI, the log and acl.json', () => {
     );
   });
 });
+
+describe('a stolen key', () => {
+  it('is worthless once its agent is removed: the open session is refused at its next call, and so is a new login', async () => {
+    const stolen = KeyPair.generate();
+    await registerAgents(jitd.home, [['dave', stolen]]);
+    const thief = await loginAs(jitd.home, 'dave', stolen);
+    try {
+      await thief.call('jit.info', {});
+      await admin.signedCall('agent.remove', { agent: 'dave' }, await adminSigner(jitd.home));
+      const before = digest();
+      await refused(thief.call('shadow.create', {}), 'NotLoggedInError', 'a call after removal');
+      assert.equal(digest(), before, 'the refused call changed nothing');
+      await assert.rejects(loginAs(jitd.home, 'dave', stolen), 'a new login with the stolen key');
+    } finally {
+      await thief.close();
+    }
+  });
+});
