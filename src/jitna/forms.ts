@@ -31,12 +31,21 @@ export function packetFromCbor(b: Uint8Array): JitnaPacket {
 
 const ORDER = new Map(FIELDS.map((f, i) => [f, i]));
 
+/**
+ * Sets an own property, whatever its name: `o[k] = v` with k `"__proto__"` would set the
+ * prototype instead, and the key would be lost.
+ */
+export function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
 /** A JSON value with every map's keys sorted (one text per value). */
 export function sortedJson(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortedJson);
   if (v !== null && typeof v === 'object') {
     const o: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) o[k] = sortedJson((v as Record<string, unknown>)[k]);
+    for (const k of Object.keys(v).sort())
+      setOwn(o, k, sortedJson((v as Record<string, unknown>)[k]));
     return o;
   }
   return v;
@@ -51,7 +60,7 @@ export function packetToJson(p: JitnaPacket, indent?: number): string {
     .filter((k) => (p as unknown as Record<string, unknown>)[k] !== undefined)
     .sort((a, b) => (ORDER.get(a) ?? 1e9) - (ORDER.get(b) ?? 1e9) || (a < b ? -1 : a > b ? 1 : 0));
   const o: Record<string, unknown> = {};
-  for (const k of keys) o[k] = sortedJson((p as unknown as Record<string, unknown>)[k]);
+  for (const k of keys) setOwn(o, k, sortedJson((p as unknown as Record<string, unknown>)[k]));
   return JSON.stringify(o, null, indent);
 }
 

@@ -48,6 +48,7 @@ export {
   negotiationMessageType,
   type Offer,
   type Step,
+  type StepFields,
   type StepOutcome,
   stepOf,
   stepPayload,

@@ -362,16 +362,16 @@ export function stepOf(p: {
 }
 
 /** The payload of a negotiation packet. */
-export function stepPayload(
-  kind: NegotiationKind,
-  o: {
-    offerId?: string;
-    offerVersion?: number;
-    terms?: JsonMap;
-    result?: JsonMap;
-    reason?: string;
-  } = {},
-): JsonMap {
+/** What a step carries besides its kind (`stepPayload`). */
+export interface StepFields {
+  readonly offerId?: string;
+  readonly offerVersion?: number;
+  readonly terms?: JsonMap;
+  readonly result?: JsonMap;
+  readonly reason?: string;
+}
+
+export function stepPayload(kind: NegotiationKind, o: StepFields = {}): JsonMap {
   return {
     negotiation: {
       kind,

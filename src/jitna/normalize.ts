@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PacketInputError } from './errors.js';
+import { setOwn } from './forms.js';
 import { type JitnaPacket, rfc3339, SCHEMA_VERSION } from './packet.js';
 import { parseRfc3339 } from './time.js';
 
@@ -77,7 +78,7 @@ export function normalizePacket(raw: unknown, opts: NormalizeOptions = {}): Jitn
   const src = raw as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   // canonical keys first, then aliases in the order of ALIASES
-  for (const [k, v] of Object.entries(src)) if (!aliasOf.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(src)) if (!aliasOf.has(k)) setOwn(out, k, v);
   for (const [canonical, names] of Object.entries(ALIASES))
     for (const n of names)
       if (out[canonical] === undefined && src[n] !== undefined) out[canonical] = src[n];

@@ -17,6 +17,7 @@ import {
   type Offer,
   type PacketKeys,
   PacketVerifier,
+  type StepFields,
   signPacket,
   stepOf,
   stepPayload,
@@ -357,13 +358,7 @@ export class JitnaAgent {
   private async step(
     conv: Conversation,
     kind: NegotiationKind,
-    o: {
-      offerId?: string;
-      offerVersion?: number;
-      terms?: JsonMap;
-      result?: JsonMap;
-      reason?: string;
-    },
+    o: StepFields,
     metadata?: JsonMap,
   ): Promise<void> {
     if (conv.n.done) return;

@@ -10,6 +10,7 @@ import {
   type CapabilityCard,
   CapabilityRegistry,
   createPacket,
+  NEGOTIATION_KINDS,
   Negotiation,
   type NegotiationKind,
   type NegotiationState,
@@ -154,15 +155,7 @@ describe('jitna - negotiation', () => {
   it('never reaches an illegal state, and always ends by its deadline (seeded)', () => {
     const seed = testSeed();
     const parties = [I, R, 'mallory'];
-    const kinds: NegotiationKind[] = [
-      'propose',
-      'counter',
-      'accept',
-      'reject',
-      'complete',
-      'cancel',
-      'fail',
-    ];
+    const kinds = NEGOTIATION_KINDS;
     const arb = fc.array(
       fc.record({
         from: fc.constantFrom(...parties),

@@ -285,6 +285,18 @@ describe('jitna - forms', () => {
     assert.equal(validatePacket(packetFromJson(made.json), { now: NOW }).is_valid, true);
   });
 
+  it('keeps a "__proto__" key as data in both forms and through the normalizer', () => {
+    const payload = JSON.parse('{"m": {"__proto__": "x"}, "__proto__": {"a": 1}}') as never;
+    const p = { ...base(), payload } as unknown as JitnaPacket;
+    const text = packetToJson(p);
+    assert.match(text, /"__proto__":"x"/);
+    assert.match(text, /"__proto__":\{"a":1\}/);
+    assert.equal(packetToJson(packetFromCbor(packetToCbor(packetFromJson(text)))), text);
+    const n = normalizePacket(JSON.parse('{"__proto__": {"polluted": true}, "src": "a"}'));
+    assert.equal(Object.hasOwn(n, '__proto__'), true);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
   it('refuses what is not a packet with a typed error', () => {
     assert.throws(() => packetFromJson('{'), PacketInputError);
     assert.throws(() => packetFromJson('[1]'), PacketInputError);
