@@ -60,13 +60,31 @@ export function signPacket(
     nonce: p.nonce ?? randomBytes(16).toString('hex'),
     expires_at: p.expires_at ?? rfc3339(ts + (opts.ttlMs ?? DEFAULT_PACKET_TTL_MS)),
   };
-  const r = validatePacket(filled, { now });
+  const signed = signingBytesIfAny(filled);
+  const r = validatePacket(filled, {
+    now,
+    ...(signed !== undefined ? { encodedBytes: signed.length + 256 } : {}),
+  });
   if (!r.is_valid)
     throw new PacketInvalidError(
       `cannot sign an invalid packet: ${r.errors.map((e) => e.message).join('; ')}`,
       { codes: r.errors.map((e) => e.code).join(',') },
     );
-  return { ...filled, signature: toHex(signer.sign(packetSigningBytes(filled))) };
+  return { ...filled, signature: toHex(signer.sign(signed!)) };
+}
+
+/**
+ * The signed bytes of what may be a packet, or undefined when it cannot be encoded at all (the
+ * validator then says what is wrong). Their length spares the validator encoding payload and
+ * metadata again (`encodedBytes`, with room for the signature).
+ */
+function signingBytesIfAny(p: unknown): Uint8Array | undefined {
+  if (p === null || typeof p !== 'object') return undefined;
+  try {
+    return packetSigningBytes(p as JitnaPacket);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Why a packet was refused, in the order the checks run. */
@@ -137,12 +155,7 @@ export class PacketVerifier {
       detail,
     });
     // the signed bytes first: their length spares the validator encoding payload and metadata
-    let signed: Uint8Array | undefined;
-    try {
-      if (p !== null && typeof p === 'object') signed = packetSigningBytes(p as JitnaPacket);
-    } catch {
-      // not encodable at all: the validator says what is wrong
-    }
+    const signed = signingBytesIfAny(p);
     const read: Readings = {};
     const r = validateReading(
       p,

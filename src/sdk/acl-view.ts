@@ -106,14 +106,15 @@ export class AclView {
     sender: string,
     topic: string,
   ): Refusal | undefined | Promise<Refusal | undefined> => {
-    const sws = swsOfResource(topic);
-    const known = sws === undefined || !SWS_ID.test(sws) ? undefined : this.swss.get(sws);
-    if (sws !== undefined && SWS_ID.test(sws) && known === undefined)
+    const named = swsOfResource(topic);
+    const sws = named !== undefined && SWS_ID.test(named) ? named : undefined;
+    const known = sws === undefined ? undefined : this.swss.get(sws);
+    if (sws !== undefined && known === undefined)
       return this.askMembers(sws).then(() => this.decide(sender, topic));
     const no = this.decide(sender, topic);
     // refused where membership decides: the members may have changed since they were asked
-    if (no !== undefined && known !== undefined && this.mayAsk(known))
-      return this.askMembers(sws!).then(() => this.decide(sender, topic));
+    if (no !== undefined && sws !== undefined && known !== undefined && this.mayAsk(known))
+      return this.askMembers(sws).then(() => this.decide(sender, topic));
     return no;
   };
 
