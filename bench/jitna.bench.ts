@@ -83,7 +83,7 @@ export interface ConversationFigure {
  * (issue 7 goal: p99 ≤ 5 ms), one after another, against the same three hops as plain signed plane
  * messages (request → ack → result) between the same two planes. Rounds interleaved.
  */
-export async function jitnaConversationBench(n = 400): Promise<ConversationFigure> {
+export async function jitnaConversationBench(n = 1000): Promise<ConversationFigure> {
   const { MemoryBroker, Plane } = await import('../src/mp/index.js');
   const { JitnaAgent } = await import('../src/sdk/index.js');
   const ka = KeyPair.generate();
@@ -138,7 +138,8 @@ export async function jitnaConversationBench(n = 400): Promise<ConversationFigur
   };
   const lat: number[] = [];
   const base: number[] = [];
-  for (let i = 0; i < 50; i++) {
+  // warm-up: past the JIT compiler's tiers, so the tail measured is the steady state's
+  for (let i = 0; i < 200; i++) {
     await jit();
     await plain();
   }

@@ -2,6 +2,7 @@
  * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane|acl|flood|native|plane-patch|nats|redis|mqtt|jitna]`: each figure printed next to a baseline measured in the
  * same run, as a ratio. BOOT_NODES sets the size of the boot benchmark's store (default 1,000,000).
  */
+import { cpus, loadavg } from 'node:os';
 import { aclBench } from './acl.bench.js';
 import { bootBenches } from './boot.bench.js';
 import { codecBenches } from './codec.bench.js';
@@ -20,7 +21,12 @@ const only = process.argv.slice(2);
 const want = (name: string): boolean => only.length === 0 || only.includes(name);
 const mb = (b: number): string => `${(b / 1048576).toFixed(0)} MiB`;
 
-console.log(`# JIT benchmarks — node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+console.log(
+  `# JIT benchmarks — node ${process.version}, ${new Date().toISOString().slice(0, 10)}, ` +
+    `${cpus().length} cores, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at start`,
+);
 
 if (want('codec')) {
   console.log('\n## codec (message-plane envelope, 256-byte payload)');
