@@ -1,6 +1,6 @@
 /**
  * Layer rules (docs/ARCHITECTURE.md). An arrow points from a layer to the layers that may import it:
- *   errors → util → codec → identity → policy → dag → wal → store → kernel → rpc → mp → jitna → sdk → cli / daemon / dashboard
+ *   errors → util → codec → identity → policy → dag → wal → store → kernel → rpc → mp → jitna → governance → sdk → cli / daemon / dashboard
  * Nothing imports "upwards" and there are no cycles.
  */
 const layers = [
@@ -16,6 +16,7 @@ const layers = [
   'rpc',
   'mp',
   'jitna',
+  'governance',
   'sdk',
   'daemon',
   'cli',
