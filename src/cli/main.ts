@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { resolveHome } from '../util/home.js';
 import { ACL_HELP, acl } from './acl.js';
 import { AGENT_HELP, agents, KEYGEN_HELP, keygen } from './agents.js';
+import { AUDIT_HELP, audit } from './audit.js';
 import { Exit } from './exit-codes.js';
 import { FSCK_HELP, fsck } from './fsck.js';
 import { HEAD_HELP, head } from './head.js';
@@ -31,6 +32,7 @@ Commands:
   keygen                  a new Ed25519 key pair for an agent
   agent list|add|remove   the trust store: which key each agent id signs with
   acl list|allow|deny|remove|check                        who may do what
+  audit log|append|verify|replay                          the audit trail (a hash chain in the DAG)
   fsck                    log checksums, invariants, replay equality
   wal verify|repair       check or salvage the write-ahead log (repair: stop jitd first)
   help                    this text
@@ -63,6 +65,8 @@ const OPTIONS = {
   role: { type: 'string' },
   builtin: { type: 'boolean' },
   'admin-key': { type: 'string' },
+  from: { type: 'string' },
+  file: { type: 'string' },
 } as const;
 
 function pick(v: ReturnType<typeof parse>['values']): {
@@ -180,6 +184,21 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           {
             ...(values.builtin !== undefined ? { builtin: values.builtin } : {}),
             ...(values.role !== undefined ? { role: values.role } : {}),
+          },
+          usage,
+        );
+      case 'audit':
+        if (values.help) return help(AUDIT_HELP);
+        return await audit(
+          io,
+          home,
+          json,
+          sub,
+          rest,
+          {
+            ...(values.from !== undefined ? { from: values.from } : {}),
+            ...(values.limit !== undefined ? { limit: values.limit } : {}),
+            ...(values.file !== undefined ? { file: values.file } : {}),
           },
           usage,
         );

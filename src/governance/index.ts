@@ -2,6 +2,15 @@
  * JITNA governance: the 6-field intent language and its templates, the intake, the FDIA gate,
  * quorum verification, security levels (docs/JITNA.md, "Governance").
  */
+
+export {
+  type ReplayedDecision,
+  type ReplayReport,
+  replayAudit,
+  TRANSACTION_EVENT,
+  type TransactionEvent,
+  type TransactionOutcome,
+} from './audit-replay.js';
 export {
   FdiaRangeError,
   IntentInvalidError,

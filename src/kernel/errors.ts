@@ -52,3 +52,15 @@ export class KernelClosedError extends JitError {
   override readonly name = 'KernelClosedError';
   readonly codeName = 'E_UNAVAILABLE' as const;
 }
+
+/** An audit event that is not a map with a `type`, or is too large. Nothing was appended. */
+export class AuditEventError extends JitError {
+  override readonly name = 'AuditEventError';
+  readonly codeName = 'E_BAD_PAYLOAD' as const;
+}
+
+/** `jit/audit` points at a node that holds no audit entry: the store was changed behind the kernel. */
+export class AuditChainError extends JitError {
+  override readonly name = 'AuditChainError';
+  readonly codeName = 'E_INVARIANT_VIOLATION' as const;
+}

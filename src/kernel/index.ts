@@ -2,9 +2,23 @@
  * @module kernel — shadow working sets and collapse over the durable store (DESIGN §4, RFC-0003,
  * RFC-0005): the patch model, SWS state and replay, three-way merge, and the Kernel itself.
  */
+export {
+  AUDIT_REF,
+  type AuditEntry,
+  type AuditEvent,
+  type AuditProblem,
+  type AuditVerdict,
+  auditDigest,
+  auditEntryOf,
+  MAX_AUDIT_EVENT_BYTES,
+  RESERVED_REF_PREFIX,
+  verifyAuditChain,
+} from './audit.js';
 export { type CollapsePlan, type Conflict, planCollapse } from './collapse.js';
 export {
   AccessDeniedError,
+  AuditChainError,
+  AuditEventError,
   CollapseConflictError,
   KernelClosedError,
   PatchConflictError,
@@ -18,6 +32,7 @@ export {
   type CreateRequest,
   type FsckReport,
   Kernel,
+  MAX_AUDIT_PAGE,
 } from './kernel.js';
 export { applyHunks, diffLines, fromLines, type Hunk, merge3, toLines } from './lines.js';
 export {

@@ -33,10 +33,20 @@ import {
   type Tx,
 } from '../store/index.js';
 import { WalOp, type WalRecord } from '../wal/index.js';
+import {
+  AUDIT_REF,
+  type AuditEntry,
+  auditEntryOf,
+  auditPayload,
+  checkAuditEvent,
+  nextAuditEntry,
+  RESERVED_REF_PREFIX,
+} from './audit.js';
 import { type CollapsePlan, type Conflict, planCollapse, treeOf } from './collapse.js';
 import { patchEffects, SwsView } from './effects.js';
 import {
   AccessDeniedError,
+  AuditChainError,
   CollapseConflictError,
   KernelClosedError,
   PatchInputError,
@@ -66,6 +76,9 @@ import {
   type SwsHeader,
 } from './sws.js';
 import { EMPTY_TREE, EMPTY_TREE_ID, listFiles, type Nodes } from './tree.js';
+
+/** The most audit entries one `audit.log` answers. */
+export const MAX_AUDIT_PAGE = 10_000;
 
 export interface CreateRequest {
   readonly ref: string;
@@ -257,7 +270,7 @@ export class Kernel {
         meta[k] = v;
       }
       const ref = tx.ref(req.ref);
-      if (ref === undefined || ref.kind !== 'branch')
+      if (ref === undefined || ref.kind !== 'branch' || ref.name.startsWith(RESERVED_REF_PREFIX))
         throw new RefNotFoundError(`no branch named ${describeValue(req.ref)}`, {
           ref: String(req.ref),
         });
@@ -585,6 +598,11 @@ export class Kernel {
    */
   setRef(u: RefUpdate & { force?: boolean }): Promise<Ref | null> {
     return this.run((tx) => {
+      if (typeof u.name === 'string' && u.name.startsWith(RESERVED_REF_PREFIX))
+        throw new RefConflictError(
+          `${u.name} is the kernel's own ref (${RESERVED_REF_PREFIX}…): ${u.name === AUDIT_REF ? 'only audit.append moves it' : 'no client sets it'}`,
+          { ref: u.name },
+        );
       const cur = tx.ref(u.name);
       if (u.target !== null && cur?.kind === 'branch' && u.kind === 'branch' && u.force !== true) {
         if (
@@ -600,6 +618,70 @@ export class Kernel {
       const { force: _force, ...update } = u;
       return tx.setRef(update);
     });
+  }
+
+  /**
+   * audit.append: the next entry of the audit trail, as a provenance node whose parent is the
+   * previous entry (the first's, the root), with `jit/audit` moved onto it in the same
+   * transaction. `by` is the caller the RPC guard authenticated. A bad event changes nothing.
+   */
+  appendAudit(event: unknown, by: string): Promise<{ seq: number; digest: string; node: NodeId }> {
+    return this.run((tx, put) => {
+      const who = agentName(by, 'by');
+      const ev = checkAuditEvent(event);
+      const head = tx.ref(AUDIT_REF);
+      const prev = head === undefined ? undefined : this.auditEntryAt(head.target);
+      const entry = nextAuditEntry(prev, who, ev);
+      const node = makeNode(
+        'provenance',
+        [head?.target ?? ROOT_ID],
+        auditPayload(entry),
+        (id) => this.nodes.get(id).meta.lamport,
+      );
+      const [id] = put([node]);
+      tx.setRef({ name: AUDIT_REF, kind: 'branch', target: id!, expect: head?.target ?? null });
+      return { seq: entry.seq, digest: entry.digest, node: id! };
+    });
+  }
+
+  private auditEntryAt(id: NodeId): AuditEntry {
+    const n = this.nodes.get(id);
+    const e = n.type === 'provenance' ? auditEntryOf(n.payload) : undefined;
+    if (e === undefined)
+      throw new AuditChainError(`${AUDIT_REF} points at ${id}, which holds no audit entry`, {
+        node: id,
+      });
+    return e;
+  }
+
+  /** The newest audit entry (durable), or null before the first. */
+  auditHead(): { seq: number; digest: string; node: NodeId } | null {
+    const head = this.store.getRef(AUDIT_REF);
+    if (head === undefined) return null;
+    const e = this.auditEntryAt(head.target);
+    return { seq: e.seq, digest: e.digest, node: head.target };
+  }
+
+  /**
+   * audit.log: entries `from` (default 0) onwards, oldest first, at most `limit` (default and
+   * most 10,000), each with its node id; walks back from the head.
+   */
+  auditLog(o: { from?: number; limit?: number } = {}): {
+    entries: (AuditEntry & { node: NodeId })[];
+    head: { seq: number; digest: string; node: NodeId } | null;
+  } {
+    const from = o.from ?? 0;
+    const limit = Math.min(o.limit ?? MAX_AUDIT_PAGE, MAX_AUDIT_PAGE);
+    const head = this.auditHead();
+    const out: (AuditEntry & { node: NodeId })[] = [];
+    let id: NodeId | undefined = head?.node;
+    while (id !== undefined && id !== ROOT_ID) {
+      const e = this.auditEntryAt(id);
+      if (e.seq < from) break;
+      if (e.seq < from + limit) out.push({ ...e, node: id });
+      id = this.store.reader.get(id).parents[0];
+    }
+    return { entries: out.reverse(), head };
   }
 
   /** Active SWS count and a digest of every SWS (for info and fsck). */

@@ -62,6 +62,8 @@ export const BUILTIN: Readonly<Record<Role, readonly RoleEntry[]>> = {
     e('allow', 'acl.list', 'acl'),
     e('allow', 'acl.check', 'acl'),
     e('allow', 'jit.info', 'kernel'),
+    // the audit trail: anyone may read it and append (each entry names its authenticated author)
+    e('allow', 'audit.*', 'audit'),
   ],
   // the sandbox: patches and findings to its own SWSs, reading them, their answers; nothing else
   restricted: [

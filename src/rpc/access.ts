@@ -34,6 +34,7 @@ const WRITE_OPS = new Set([
   'ref.create_branch',
   'ref.create_tag',
   'ref.delete',
+  'audit.append',
 ]);
 
 function asMap(p: CborValue): M {
@@ -61,6 +62,9 @@ const RESOURCES: Record<string, (p: M) => string> = {
   'acl.set': () => 'acl',
   'jit.info': () => 'kernel',
   'jit.fsck': () => 'kernel',
+  'audit.append': () => 'audit',
+  'audit.head': () => 'audit',
+  'audit.log': () => 'audit',
 };
 for (const op of [
   'apply_patch',
@@ -91,6 +95,7 @@ const ACTING_AS: Record<string, (p: M) => [field: string, value: CborValue | und
   'collapse.commit': (p) => ['agent', p.agent],
   'collapse.validate': (p) => ['agent', p.agent],
   'shadow.discard': (p) => ['agent', p.agent],
+  'audit.append': (p) => ['by', p.by],
 };
 
 /** A refusal by the guard, as reported to `onDenied`. */
@@ -172,10 +177,12 @@ export function guardOps(handlers: Map<string, Handler>, o: GuardOptions): void 
     if (op === 'shadow.add_member' || op === 'shadow.remove_member')
       return { ...m, by: privileged(who) ? null : who.agent };
     const actingAs = ACTING_AS[op];
-    if (actingAs === undefined || privileged(who)) return p;
+    if (actingAs === undefined) return p;
     const [field, value] = actingAs(m);
-    if (value === undefined && (field === 'agent' || field === 'owner'))
+    // left out, the actor is the caller (an administrator's too)
+    if (value === undefined && (field === 'agent' || field === 'owner' || field === 'by'))
       return { ...m, [field]: who.agent };
+    if (privileged(who)) return p;
     // a value that is no agent id at all is the handler's to refuse (E_BAD_PAYLOAD)
     if (typeof value === 'string' && value !== who.agent)
       throw new AclDeniedError(

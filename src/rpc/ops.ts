@@ -10,6 +10,7 @@ import type { Handler } from './server.js';
 /** Capabilities this kernel speaks (RFC-0014 names). */
 export const CAPABILITIES = [
   'jit.abi',
+  'jit.audit',
   'jit.commit',
   'jit.dag',
   'jit.refs',
@@ -199,6 +200,27 @@ export function kernelOps(
           target: null,
         });
         return { deleted: name };
+      },
+    ],
+    [
+      'audit.append',
+      (p) => {
+        const m = map(p);
+        return kernel.appendAudit(m.event, need(m, 'by'));
+      },
+    ],
+    ['audit.head', () => ({ head: kernel.auditHead() })],
+    [
+      'audit.log',
+      (p) => {
+        const m = map(p);
+        const from = uintOf(m, 'from');
+        const limit = uintOf(m, 'limit');
+        const r = kernel.auditLog({
+          ...(from !== undefined ? { from } : {}),
+          ...(limit !== undefined ? { limit } : {}),
+        });
+        return r as unknown as CborValue;
       },
     ],
     ['dag.get_node', (p) => nodeView(nodeIdOf(map(p), 'id'), node(nodeIdOf(map(p), 'id')))],

@@ -13,6 +13,7 @@ export {
 } from './errors.js';
 export { lockDir } from './lock.js';
 export {
+  AUDIT_REF,
   checkRefName,
   checkRefUpdate,
   decodeRefUpdate,

@@ -26,6 +26,9 @@ export interface RefUpdate {
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/;
 const BRANCH_TARGETS: readonly NodeType[] = ['snapshot'];
+/** The branch the kernel keeps on the newest audit entry (kernel/audit.ts): it points at provenance. */
+export const AUDIT_REF = 'jit/audit';
+const AUDIT_TARGETS: readonly NodeType[] = ['provenance'];
 const TAG_TARGETS: readonly NodeType[] = ['snapshot', 'rewrite', 'provenance'];
 
 export function checkRefName(name: string): void {
@@ -82,7 +85,8 @@ export function checkRefUpdate(
   const type = typeOf(u.target);
   if (type === undefined)
     throw new RefNotFoundError(`ref target ${u.target} is not in the DAG`, { target: u.target });
-  const allowed = u.kind === 'branch' ? BRANCH_TARGETS : TAG_TARGETS;
+  const allowed =
+    u.kind === 'tag' ? TAG_TARGETS : u.name === AUDIT_REF ? AUDIT_TARGETS : BRANCH_TARGETS;
   if (!allowed.includes(type))
     throw new RefInputError(`a ${u.kind} cannot point at a ${type} node`);
   if (current?.kind === 'tag' && current.target !== u.target) {

@@ -211,6 +211,41 @@ describe('membership and acting as oneself', () => {
   });
 });
 
+describe('the audit trail over RPC', () => {
+  it('takes entries from any agent, each under its own name; reads them back; refuses a forged author', async () => {
+    const first = (await bob.call('audit.append', { event: { type: 'note', text: 'hi' } })) as Obj;
+    const second = (await carol.call('audit.append', {
+      event: { type: 'note' },
+      by: 'carol',
+    })) as Obj;
+    assert.equal(second.seq, (first.seq as number) + 1);
+    const before = digest();
+    await refused(
+      bob.call('audit.append', { event: { type: 'note' }, by: 'carol' }),
+      'AclDeniedError',
+      'audit author',
+    );
+    await assert.rejects(
+      bob.call('ref.set', { name: 'jit/audit', target: first.node as string, force: true }),
+      (e: unknown) => (e as RemoteError).remoteName === 'RefConflictError',
+    );
+    assert.equal(digest(), before);
+    const log = (await carol.call('audit.log', { from: first.seq as number })) as Obj;
+    const entries = log.entries as Obj[];
+    assert.deepEqual(
+      entries.map((e) => [e.by, (e.event as Obj).type]),
+      [
+        ['bob', 'note'],
+        ['carol', 'note'],
+      ],
+    );
+    assert.equal(((await bob.call('audit.head', {})) as Obj).head !== null, true);
+    // an administrator may append in another's name (a bridge or a recovery tool)
+    const byAdmin = (await admin.call('audit.append', { event: { type: 'x' }, by: 'jitd' })) as Obj;
+    assert.equal(byAdmin.seq, (second.seq as number) + 1);
+  });
+});
+
 describe('the restricted sandbox', () => {
   it('patches and reads the SWSs it is a member of; every other action is refused and changes nothing', async () => {
     const { id } = (await bob.call('shadow.create', {})) as { id: string };
@@ -244,6 +279,8 @@ describe('the restricted sandbox', () => {
       ['acl.set', { rules: [] }],
       ['acl.check', { agent: 'bob', action: 'publish', resource: 'x' }],
       ['jit.fsck', {}],
+      ['audit.append', { event: { type: 'note' } }],
+      ['audit.log', {}],
       ['mp.subscribe', { pattern: 'jit.kernel.events' }],
       ['mp.subscribe', { pattern: 'jit.sws.>' }],
       ['mp.publish', { msgs: [[`jit.sws.${id}.commit`, new Uint8Array(1)]] }],
