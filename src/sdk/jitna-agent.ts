@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { debuglog } from 'node:util';
 import type { CborValue } from '../codec/index.js';
+import { type Codex, describeRefusal } from '../governance/index.js';
 import { fingerprint, type Signer } from '../identity/index.js';
 import {
   BROADCAST,
@@ -16,6 +17,7 @@ import {
   negotiationMessageType,
   type Offer,
   type PacketKeys,
+  type PacketVerdict,
   PacketVerifier,
   type StepFields,
   signPacket,
@@ -48,12 +50,15 @@ export interface Proposal {
  * then does the work if the initiator accepts them).
  */
 export type ProposalAnswer =
-  | { readonly accept: true; readonly run: (terms: JsonMap) => Promise<JsonMap> | JsonMap }
+  | { readonly accept: true; readonly run: RunWork }
   | { readonly reject: string }
-  | {
-      readonly counter: JsonMap;
-      readonly run: (terms: JsonMap) => Promise<JsonMap> | JsonMap;
-    };
+  | { readonly counter: JsonMap; readonly run: RunWork };
+
+/** Does agreed work; `signal` aborts when its time is up (with a codex) or the agent closes. */
+export type RunWork = (
+  terms: JsonMap,
+  o: { readonly signal: AbortSignal },
+) => Promise<JsonMap> | JsonMap;
 
 export interface JitnaAgentOptions {
   /** This agent's plane (signed, verifying): JITNA packets travel in its envelopes. */
@@ -70,6 +75,12 @@ export interface JitnaAgentOptions {
   readonly heartbeatMs?: number;
   /** How long an open offer waits for an answer (default 10 s). */
   readonly stepTimeoutMs?: number;
+  /**
+   * The 9 Codex: every proposal passes its admission checks before `onProposal` sees it (a
+   * refusal rejects it with the rule and the reason), and agreed work runs inside its frame
+   * (limits, audit, redaction, failure as FAIL).
+   */
+  readonly codex?: Codex;
 }
 
 /** What `negotiate` asks for. */
@@ -98,7 +109,9 @@ interface Conversation {
   readonly n: Negotiation;
   readonly peer: string;
   seq: number;
-  run?: (terms: JsonMap) => Promise<JsonMap> | JsonMap;
+  run?: RunWork;
+  /** The proposal as received, and its verification (what the codex admits and executes). */
+  proposal?: PacketVerdict & { ok: true };
   /** The initiator's answer to a counter-offer. */
   accepts?: Task['acceptCounter'];
   /** The call for proposals this conversation answers (its responder bids, never accepts). */
@@ -135,6 +148,8 @@ export class JitnaAgent {
   private timer: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Aborted when the agent closes: the signal work runs with. */
+  private readonly stopping = new AbortController();
   /** Packets refused, by reason (verification, or a step the negotiation did not take). */
   readonly refused: Record<string, number> = {};
 
@@ -253,7 +268,7 @@ export class JitnaAgent {
             this.step(
               conv,
               'propose',
-              { offerId: 'offer', offerVersion: 1, terms: call.terms },
+              { offerId: 'offer', offerVersion: 1, terms: termsOf(call) },
               { cfp },
             ),
           ),
@@ -347,7 +362,7 @@ export class JitnaAgent {
     };
     task.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.step(conv, 'propose', { offerId: 'offer', offerVersion: 1, terms: task.terms });
+      await this.step(conv, 'propose', { offerId: 'offer', offerVersion: 1, terms: termsOf(task) });
       if (!conv.n.done) await ended;
     } finally {
       task.signal?.removeEventListener('abort', onAbort);
@@ -388,14 +403,14 @@ export class JitnaAgent {
   }
 
   /** A verified packet from the plane whose envelope sender is its source, or undefined. */
-  private take(m: Message): JitnaPacket | undefined {
+  private take(m: Message): (PacketVerdict & { ok: true }) | undefined {
     const v = this.verifier.verify(m.payload);
     const why = !v.ok
       ? v.reason
       : v.packet.source_agent_id !== m.sender
         ? 'not-its-sender'
         : undefined;
-    if (why === undefined && v.ok) return v.packet;
+    if (why === undefined && v.ok) return v;
     this.refused[why!] = (this.refused[why!] ?? 0) + 1;
     debug('refused a packet on %s from %s: %s', m.topic, m.sender, why);
     return undefined;
@@ -403,7 +418,7 @@ export class JitnaAgent {
 
   private onRegistry(m: Message): void {
     if (m.sender === this.id || this.closed) return;
-    const p = this.take(m);
+    const p = this.take(m)?.packet;
     if (p === undefined || p.message_type !== 'heartbeat') return;
     const why = this.registry.hear(p, Date.now());
     if (why !== undefined) this.refused.card = (this.refused.card ?? 0) + 1;
@@ -411,8 +426,9 @@ export class JitnaAgent {
 
   private async onInbox(m: Message): Promise<void> {
     if (this.closed) return;
-    const p = this.take(m);
-    if (p === undefined) return;
+    const verdict = this.take(m);
+    if (verdict === undefined) return;
+    const p = verdict.packet;
     const s = stepOf(p);
     if (typeof s === 'string' || p.correlation_id === undefined) {
       this.refused.step = (this.refused.step ?? 0) + 1;
@@ -447,6 +463,7 @@ export class JitnaAgent {
         this.refused.step = (this.refused.step ?? 0) + 1;
       return;
     }
+    if (s.kind === 'propose' && conv.n.responder === this.id) conv.proposal = verdict;
     for (const a of r.applied) await this.react(conv, a.kind);
     conv.onStep?.();
     if (conv.n.done) {
@@ -460,6 +477,14 @@ export class JitnaAgent {
     const n = conv.n;
     const standing = n.standing!;
     if (n.responder === this.id && kind === 'propose') {
+      const refusal =
+        this.o.codex !== undefined && conv.proposal !== undefined
+          ? this.o.codex.admit({ packet: conv.proposal.packet, verdict: conv.proposal })
+          : undefined;
+      if (refusal !== undefined) {
+        this.refused.codex = (this.refused.codex ?? 0) + 1;
+        return this.step(conv, 'reject', { reason: describeRefusal(refusal) });
+      }
       let a: ProposalAnswer;
       try {
         a = await this.o.onProposal!({ from: conv.peer, conversation: n.id, offer: standing });
@@ -496,8 +521,18 @@ export class JitnaAgent {
 
   private async work(conv: Conversation): Promise<void> {
     const terms = conv.n.agreed!.terms;
+    const codex = this.o.codex;
+    if (codex !== undefined && conv.proposal !== undefined) {
+      const out = await codex.execute(
+        { packet: conv.proposal.packet, verdict: conv.proposal, granted: terms },
+        conv.run!,
+      );
+      if (out.ok) await this.step(conv, 'complete', { result: out.result });
+      else await this.step(conv, 'fail', { reason: out.reason });
+      return;
+    }
     try {
-      const result = await conv.run!(terms);
+      const result = await conv.run!(terms, { signal: this.stopping.signal });
       await this.step(conv, 'complete', { result });
     } catch (e) {
       await this.step(conv, 'fail', { reason: (e as Error).message || 'the work failed' });
@@ -514,9 +549,17 @@ export class JitnaAgent {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopping.abort(new Error('the agent closed'));
     clearInterval(this.timer);
     clearInterval(this.ticker);
     for (const c of this.conversations.values()) c.settle?.();
     await Promise.all(this.subs.map((s) => s.close()));
   }
+}
+
+/** A task's terms, with its action in them (what the responder's codex checks), unless they name one. */
+function termsOf(task: Task): JsonMap {
+  return task.action !== undefined && task.terms.action === undefined
+    ? { ...task.terms, action: task.action }
+    : task.terms;
 }

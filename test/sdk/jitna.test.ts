@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { Codex } from '../../src/governance/index.js';
 import { KeyPair, keySigner, TrustStore } from '../../src/identity/index.js';
 import { createPacket, signPacket, stepPayload } from '../../src/jitna/index.js';
 import { MemoryBroker, Plane } from '../../src/mp/index.js';
@@ -35,6 +36,7 @@ async function agent(
   name: (typeof names)[number],
   caps?: Partial<Capabilities>,
   onProposal?: (p: Proposal) => ProposalAnswer,
+  codex?: Codex,
 ): Promise<JitnaAgent> {
   const plane = await Plane.open({
     transport: broker.connect(),
@@ -47,6 +49,7 @@ async function agent(
     plane,
     signer: keySigner(name, keys[name]),
     keys: trust,
+    ...(codex !== undefined ? { codex } : {}),
     ...(caps
       ? {
           capabilities: {
@@ -118,7 +121,11 @@ describe('sdk - JITNA agents on the plane', () => {
     // PROPOSE → ACCEPT → COMPLETE with the agreed terms
     const direct = await planner.proposeTo('a3', { action: 'analyze', terms: { files: 2 } });
     assert.equal(direct.state, 'completed');
-    assert.deepEqual(direct.result, { by: 'a3', files: 2 });
+    assert.deepEqual(
+      direct.result,
+      { by: 'a3', files: 2, action: 'analyze' },
+      'the terms name their action',
+    );
     assert.deepEqual(
       direct.history.map((s) => `${s.from}:${s.kind}`),
       ['planner:propose', 'a3:accept', 'a3:complete'],
@@ -158,6 +165,60 @@ describe('sdk - JITNA agents on the plane', () => {
       'a2:completed',
       'a3:rejected',
     ]);
+  });
+
+  it('puts every proposal through its codex: refusals are rejections with the rule, work runs in its frame', async () => {
+    broker = new MemoryBroker();
+    const codex = new Codex({
+      executor: { id: 'a1', role: 'agent', securityLevel: 2, actions: ['analyze'] },
+      keys: trust,
+      limits: { timeMs: 100 },
+    });
+    let ran = 0;
+    await agent(
+      'a1',
+      {},
+      ({ offer }) => ({
+        accept: true,
+        run: async (t, { signal }) => {
+          ran++;
+          if (offer.terms.hang === true)
+            await new Promise((r) => {
+              signal.addEventListener('abort', r);
+            });
+          return { ok: true, token: 'sk-abcdefghijklmnopqrstuvwx', files: t.files ?? null };
+        },
+      }),
+      codex,
+    );
+    const planner = await agent('planner');
+    await until(() => planner.discover({ action: 'analyze' }).length === 1, 'a1');
+    const protectedPath = await planner.proposeTo('a1', {
+      action: 'analyze',
+      terms: { paths: ['.jit/acl.json'] },
+    });
+    assert.equal(protectedPath.state, 'rejected');
+    assert.match(
+      protectedPath.reason ?? '',
+      /codex rule 1 \(no-security-changes\): \.jit\/acl\.json/,
+    );
+    const tooHigh = await planner.proposeTo('a1', {
+      action: 'analyze',
+      terms: { constraints: { security_level: 3 } },
+    });
+    assert.match(tooHigh.reason ?? '', /codex security level/);
+    const notOffered = await planner.proposeTo('a1', { action: 'deploy', terms: {} });
+    assert.match(
+      notOffered.reason ?? '',
+      /codex rule 9 \(least-privilege\): a1 does not offer deploy/,
+    );
+    assert.equal(ran, 0, 'nothing refused ran');
+    const done = await planner.proposeTo('a1', { action: 'analyze', terms: { files: 2 } });
+    assert.equal(done.state, 'completed');
+    assert.deepEqual(done.result, { ok: true, token: '[REDACTED]', files: 2 });
+    const slow = await planner.proposeTo('a1', { action: 'analyze', terms: { hang: true } });
+    assert.equal(slow.state, 'failed');
+    assert.match(slow.reason ?? '', /ran past 100 ms/);
   });
 
   it('reports work that throws as failed', async () => {
