@@ -1,5 +1,5 @@
 /** `npm run example -- NAME`: runs one of the examples against the running jitd. */
-const names = ['two-agents', 'analyzer-swarm', 'jitna-negotiation'];
+const names = ['two-agents', 'analyzer-swarm', 'jitna-negotiation', 'jitna-swarm'];
 const name = process.argv[2];
 if (name === undefined || !names.includes(name)) {
   process.stderr.write(`usage: npm run example -- ${names.join('|')}\n`);

@@ -1,16 +1,49 @@
 /**
- * What both examples share: find the running jitd, and give each example agent a key (kept under
+ * What the examples share: find the running jitd (or start one, `ensureJitd`), and give each example agent a key (kept under
  * the data directory's keys/, made on first use) bound in the trust store with the local admin key.
  */
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startJitd } from '../src/daemon/jitd.js';
 import { adminSigner, identityPaths, KeyPair } from '../src/identity/index.js';
 import { ConnectionError, RpcClient } from '../src/rpc/index.js';
 import { Agent } from '../src/sdk/index.js';
 import { resolveHome, socketPath } from '../src/util/home.js';
 
-export const home = resolveHome();
+/** The data directory of the jitd the examples talk to. */
+export let home = resolveHome();
 export const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+/** Whether a jitd answers at `home`. */
+export async function jitdRunning(): Promise<boolean> {
+  try {
+    const c = await RpcClient.connect({ path: socketPath(home) });
+    await c.close();
+    return true;
+  } catch (e) {
+    if (e instanceof ConnectionError) return false;
+    throw e;
+  }
+}
+
+/**
+ * The jitd at `home` if one runs, else one started here on a fresh temporary data directory
+ * (so the example runs with one command); `stop` stops only what was started here.
+ */
+export async function ensureJitd(): Promise<{ stop(): Promise<void> }> {
+  if (await jitdRunning()) return { stop: async () => undefined };
+  const dir = await mkdtemp(join(tmpdir(), 'jit-example-'));
+  log(`no jitd at ${home}: starting one on ${dir} for this run`);
+  const j = await startJitd({ home: dir });
+  home = dir;
+  return {
+    stop: async () => {
+      await j.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** Runs `fn` with a connection logged in as the data directory's admin (the human at the keyboard). */
 export async function withAdmin<T>(fn: (admin: RpcClient) => Promise<T>): Promise<T> {

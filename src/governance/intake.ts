@@ -99,9 +99,7 @@ export class Intake<R> {
       }
       hash = intakeKey(intent, context);
     } catch (e) {
-      this.errors++;
-      this.updated = this.now();
-      throw e;
+      throw this.failed(e);
     }
     if (this.cache.has(hash)) {
       const result = this.cache.get(hash) as R;
@@ -119,9 +117,7 @@ export class Intake<R> {
         this.done(t0);
         return { hash, result, cached: true };
       } catch (e) {
-        this.errors++;
-        this.updated = this.now();
-        throw e;
+        throw this.failed(e);
       }
     }
     this.misses++;
@@ -134,12 +130,17 @@ export class Intake<R> {
       this.done(t0);
       return { hash, result, cached: false };
     } catch (e) {
-      this.errors++;
-      this.updated = this.now();
-      throw e;
+      throw this.failed(e);
     } finally {
       this.running.delete(hash);
     }
+  }
+
+  /** Counts an intake that ended in an error, and gives the error back to throw. */
+  private failed(e: unknown): unknown {
+    this.errors++;
+    this.updated = this.now();
+    return e;
   }
 
   private done(t0: number): void {

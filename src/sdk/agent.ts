@@ -12,6 +12,7 @@ import {
 import { RemoteError, RpcClient } from '../rpc/index.js';
 import { resolveHome, socketPath } from '../util/home.js';
 import { AclView } from './acl-view.js';
+import { Assembler } from './assembly.js';
 import { JitnaAgent, type JitnaAgentOptions } from './jitna-agent.js';
 
 /** A finding an analyzer publishes on `jit.sws.<id>.analyze`. */
@@ -72,7 +73,8 @@ export class Agent {
   /** The ACL and trust store as jitd last told (absent on `memory:`). */
   readonly acl: AclView | undefined;
 
-  private readonly signer: Signer;
+  /** Signs as this agent (its key stays inside). */
+  readonly signer: Signer;
 
   private constructor(
     id: string,
@@ -99,6 +101,18 @@ export class Agent {
     const keys = o.keys ?? this.acl;
     if (keys === undefined) throw new TypeError('JITNA on memory: needs keys (a TrustStore)');
     return JitnaAgent.start({ ...o, plane: this.plane, signer: this.signer, keys });
+  }
+
+  /**
+   * A coordinator that assembles a working group just in time for each intent
+   * (sdk/assembly.ts): over this agent's jitd (SWSs, membership, the audit trail) and its JITNA
+   * agent (made here when not given). Needs jitd, not memory: without a kernel.
+   */
+  async assembler(o: { jitna?: JitnaAgent } = {}): Promise<Assembler> {
+    if (this.rpc === undefined || this.acl === undefined)
+      throw new TypeError('assembly needs jitd (give the agent a kernel address)');
+    const jitna = o.jitna ?? (await this.jitna());
+    return new Assembler({ jitna, kernel: this.rpc, keys: this.acl, signer: this.signer });
   }
 
   static async connect(o: AgentOptions): Promise<Agent> {

@@ -6,6 +6,15 @@
 export { type AclSource, AclView } from './acl-view.js';
 export { Agent, type AgentOptions, type Finding } from './agent.js';
 export {
+  Assembler,
+  type AssemblerOptions,
+  type AssemblyRequest,
+  type KernelCalls,
+  type Role,
+  type TransactionRecord,
+  verifierAnswer,
+} from './assembly.js';
+export {
   type Call,
   type Capabilities,
   inboxTopic,

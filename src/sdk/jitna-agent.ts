@@ -148,6 +148,9 @@ export class JitnaAgent {
   private timer: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private closed = false;
+  /** When this agent last announced itself because a newcomer asked (ms). */
+  private answeredSolicit = 0;
+  private solicited: NodeJS.Timeout | undefined;
   /** Aborted when the agent closes: the signal work runs with. */
   private readonly stopping = new AbortController();
   /** Packets refused, by reason (verification, or a step the negotiation did not take). */
@@ -165,6 +168,17 @@ export class JitnaAgent {
     const a = new JitnaAgent(o);
     a.subs.push(await o.plane.subscribe(REGISTRY_TOPIC, (m) => a.onRegistry(m)));
     a.subs.push(await o.plane.subscribe(inboxTopic(a.id), (m) => a.onInbox(m)));
+    // a newcomer asks the others to announce now, rather than wait for their next heartbeat
+    await a.send(
+      createPacket({
+        source: a.id,
+        target: BROADCAST,
+        type: 'heartbeat',
+        payload: {},
+        metadata: { solicit: true },
+      }),
+      REGISTRY_TOPIC,
+    );
     if (o.capabilities !== undefined) {
       await a.announce();
       a.timer = setInterval(() => {
@@ -420,6 +434,18 @@ export class JitnaAgent {
     if (m.sender === this.id || this.closed) return;
     const p = this.take(m)?.packet;
     if (p === undefined || p.message_type !== 'heartbeat') return;
+    if (p.metadata.solicit === true && p.payload.card === undefined) {
+      // at most one answer a second, however many newcomers ask: later asks share the next one
+      if (this.card === undefined || this.solicited !== undefined) return;
+      const wait = Math.max(0, this.answeredSolicit + 1000 - Date.now());
+      this.solicited = setTimeout(() => {
+        this.solicited = undefined;
+        this.answeredSolicit = Date.now();
+        if (!this.closed) this.announce().catch((e: unknown) => debug('announcing failed: %o', e));
+      }, wait);
+      this.solicited.unref();
+      return;
+    }
     const why = this.registry.hear(p, Date.now());
     if (why !== undefined) this.refused.card = (this.refused.card ?? 0) + 1;
   }
@@ -551,6 +577,7 @@ export class JitnaAgent {
     this.closed = true;
     this.stopping.abort(new Error('the agent closed'));
     clearInterval(this.timer);
+    clearTimeout(this.solicited);
     clearInterval(this.ticker);
     for (const c of this.conversations.values()) c.settle?.();
     await Promise.all(this.subs.map((s) => s.close()));

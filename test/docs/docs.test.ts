@@ -94,9 +94,15 @@ describe('docs - README and INTERNALS stay true', () => {
       assert.match(r.stdout, /findings {2}4/);
       assert.match(r.stdout, /add\(\) has no test {2}\(test-bot\)/);
       assert.match(r.stdout, /negotiated: completed by review-bot, result \{.*"findings":3/);
+      assert.match(r.stdout, /swarm: completed, snapshot [0-9a-f]{16}, audit entry \d+/);
+      assert.match(r.stdout, /audit trail ok: \d+ entries/);
+      // main: the swarm's snapshot (the critic's finding) on the reviewed one (the four findings)
+      const reader = jitd.kernel.store.reader;
       const head = jitd.kernel.store.getRef('main')!.target;
-      const snap = jitd.kernel.store.reader.get(head).payload as { findings?: unknown[] };
-      assert.equal(snap.findings?.length, 4, 'the findings are in the committed snapshot');
+      const swarm = reader.get(head).payload as { findings?: unknown[] };
+      assert.equal(swarm.findings?.length, 1, "the critic's finding is in the swarm's snapshot");
+      const reviewed = reader.get(reader.get(head).parents[0]!).payload as { findings?: unknown[] };
+      assert.equal(reviewed.findings?.length, 4, 'the findings are in the committed snapshot');
     } finally {
       await jitd.stop();
       await rm(home, { recursive: true, force: true });

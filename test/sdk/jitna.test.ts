@@ -221,6 +221,16 @@ describe('sdk - JITNA agents on the plane', () => {
     assert.match(slow.reason ?? '', /ran past 100 ms/);
   });
 
+  it('a newcomer hears every card at once, not at the next heartbeat (5 s)', async () => {
+    broker = new MemoryBroker();
+    await agent('a1', {});
+    await agent('a2', {});
+    const t0 = Date.now();
+    const late = await agent('planner');
+    await until(() => late.discover({ action: 'analyze' }).length === 2, 'both cards');
+    assert.ok(Date.now() - t0 < 2500, `took ${Date.now() - t0} ms`);
+  });
+
   it('reports work that throws as failed', async () => {
     broker = new MemoryBroker();
     const planner = await agent('planner');
