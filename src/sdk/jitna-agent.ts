@@ -81,6 +81,8 @@ export interface JitnaAgentOptions {
    * (limits, audit, redaction, failure as FAIL).
    */
   readonly codex?: Codex;
+  /** Most conversations one peer may hold open with this agent (default 64); more are dropped. */
+  readonly maxOpenPerPeer?: number;
 }
 
 /** What `negotiate` asks for. */
@@ -148,6 +150,8 @@ export class JitnaAgent {
   private timer: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Open conversations this agent answers, by the peer that opened them. */
+  private readonly openWith = new Map<string, number>();
   /** When this agent last announced itself because a newcomer asked (ms). */
   private answeredSolicit = 0;
   private solicited: NodeJS.Timeout | undefined;
@@ -407,7 +411,7 @@ export class JitnaAgent {
     conv.seq++;
     if (conv.n.done) {
       conv.settle?.();
-      if (conv.n.responder === this.id) this.conversations.delete(conv.n.id);
+      if (conv.n.responder === this.id) this.forget(conv);
     }
     await this.send(p, inboxTopic(conv.peer));
   }
@@ -466,6 +470,13 @@ export class JitnaAgent {
         this.refused.step = (this.refused.step ?? 0) + 1;
         return;
       }
+      // one peer cannot hold this agent's memory with conversations it leaves open
+      const open = this.openWith.get(p.source_agent_id) ?? 0;
+      if (open >= (this.o.maxOpenPerPeer ?? 64)) {
+        this.refused.busy = (this.refused.busy ?? 0) + 1;
+        return;
+      }
+      this.openWith.set(p.source_agent_id, open + 1);
       const now = Date.now();
       const n = new Negotiation({
         id: p.correlation_id,
@@ -494,7 +505,7 @@ export class JitnaAgent {
     conv.onStep?.();
     if (conv.n.done) {
       conv.settle?.();
-      if (conv.n.responder === this.id) this.conversations.delete(conv.n.id);
+      if (conv.n.responder === this.id) this.forget(conv);
     }
   }
 
@@ -565,10 +576,21 @@ export class JitnaAgent {
     }
   }
 
+  /** Drops a conversation this agent answered (it ended). */
+  private forget(conv: Conversation): void {
+    if (!this.conversations.delete(conv.n.id)) return;
+    const left = (this.openWith.get(conv.peer) ?? 1) - 1;
+    if (left > 0) this.openWith.set(conv.peer, left);
+    else this.openWith.delete(conv.peer);
+  }
+
   private tick(): void {
     const now = Date.now();
-    for (const c of this.conversations.values())
+    for (const c of [...this.conversations.values()]) {
       if (!c.n.done && TERMINAL_STATES.has(c.n.tick(now))) c.settle?.();
+      // one this agent answers is dropped once it ended (its initiator's side drops its own)
+      if (c.n.done && c.n.responder === this.id) this.forget(c);
+    }
   }
 
   /** Stops heartbeats and subscriptions; open conversations end as they stand. Idempotent. */

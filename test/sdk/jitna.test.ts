@@ -8,15 +8,19 @@ import { after, describe, it } from 'node:test';
 import { Codex } from '../../src/governance/index.js';
 import { KeyPair, keySigner, TrustStore } from '../../src/identity/index.js';
 import { createPacket, signPacket, stepPayload } from '../../src/jitna/index.js';
+import { Kernel } from '../../src/kernel/index.js';
 import { MemoryBroker, Plane } from '../../src/mp/index.js';
 import {
   type Capabilities,
   inboxTopic,
   JitnaAgent,
+  type JitnaAgentOptions,
   type Proposal,
   type ProposalAnswer,
 } from '../../src/sdk/index.js';
+import { tmpDirs } from '../helpers/tmp.js';
 
+const tmp = tmpDirs('jit-sdk-jitna-');
 const names = ['planner', 'a1', 'a2', 'a3', 'mallory'] as const;
 const keys = Object.fromEntries(names.map((n) => [n, KeyPair.generate()])) as Record<
   (typeof names)[number],
@@ -36,7 +40,7 @@ async function agent(
   name: (typeof names)[number],
   caps?: Partial<Capabilities>,
   onProposal?: (p: Proposal) => ProposalAnswer,
-  codex?: Codex,
+  extra: Partial<JitnaAgentOptions> = {},
 ): Promise<JitnaAgent> {
   const plane = await Plane.open({
     transport: broker.connect(),
@@ -49,7 +53,7 @@ async function agent(
     plane,
     signer: keySigner(name, keys[name]),
     keys: trust,
-    ...(codex !== undefined ? { codex } : {}),
+    ...extra,
     ...(caps
       ? {
           capabilities: {
@@ -169,9 +173,12 @@ describe('sdk - JITNA agents on the plane', () => {
 
   it('puts every proposal through its codex: refusals are rejections with the rule, work runs in its frame', async () => {
     broker = new MemoryBroker();
+    const kernel = await Kernel.open(await tmp());
+    opened.push(kernel);
     const codex = new Codex({
       executor: { id: 'a1', role: 'agent', securityLevel: 2, actions: ['analyze'] },
       keys: trust,
+      audit: { append: (e) => kernel.appendAudit(e, 'a1') },
       limits: { timeMs: 100 },
     });
     let ran = 0;
@@ -189,7 +196,7 @@ describe('sdk - JITNA agents on the plane', () => {
           return { ok: true, token: 'sk-abcdefghijklmnopqrstuvwx', files: t.files ?? null };
         },
       }),
-      codex,
+      { codex },
     );
     const planner = await agent('planner');
     await until(() => planner.discover({ action: 'analyze' }).length === 1, 'a1');
@@ -219,6 +226,11 @@ describe('sdk - JITNA agents on the plane', () => {
     const slow = await planner.proposeTo('a1', { action: 'analyze', terms: { hang: true } });
     assert.equal(slow.state, 'failed');
     assert.match(slow.reason ?? '', /ran past 100 ms/);
+    // every decision and outcome is in a1's audit trail
+    assert.deepEqual(
+      kernel.auditLog().entries.map((e) => `${e.event.decision}`),
+      ['refused', 'refused', 'refused', 'admitted', 'completed', 'admitted', 'failed'],
+    );
   });
 
   it('a newcomer hears every card at once, not at the next heartbeat (5 s)', async () => {
@@ -243,6 +255,43 @@ describe('sdk - JITNA agents on the plane', () => {
     const n = await planner.proposeTo('a1', { action: 'analyze', terms: {} });
     assert.equal(n.state, 'failed');
     assert.equal(n.reason, 'disk full');
+  });
+
+  it('holds at most maxOpenPerPeer conversations open for one peer, and frees them as they end', async () => {
+    broker = new MemoryBroker();
+    const victim = await agent(
+      'a3',
+      {},
+      ({ offer }) => ({ counter: { ...offer.terms, price: 9 }, run: () => ({}) }),
+      { maxOpenPerPeer: 3, stepTimeoutMs: 300 },
+    );
+    const plane = await Plane.open({
+      transport: broker.connect(),
+      sender: 'mallory',
+      signer: keySigner('mallory', keys.mallory),
+      verifier: trust,
+    });
+    opened.push(plane);
+    const propose = (i: number) =>
+      signPacket(
+        createPacket({
+          source: 'mallory',
+          target: 'a3',
+          type: 'negotiation',
+          payload: stepPayload('propose', { offerId: 'o', offerVersion: 1, terms: { i } }),
+          correlationId: `open-${i}`,
+          seq: 0,
+        }),
+        keySigner('mallory', keys.mallory),
+      );
+    // countered and never answered: each stays open until its step times out
+    for (let i = 0; i < 5; i++) await plane.publish(inboxTopic('a3'), propose(i) as never);
+    await until(() => (victim.refused.busy ?? 0) === 2, 'two dropped');
+    // once the open ones time out they are forgotten, and the peer may open more
+    await new Promise((r) => setTimeout(r, 600));
+    await plane.publish(inboxTopic('a3'), propose(5) as never);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(victim.refused.busy, 2, 'the sixth was taken');
   });
 
   it('refuses at the inbox a forged, replayed or misaddressed packet', async () => {

@@ -44,8 +44,8 @@ export interface CodexOptions {
   readonly executor: Executor;
   /** The trust store (signatures, approvals). */
   readonly keys: PacketKeys;
-  /** Where every decision and outcome is logged; without one, level ≥ 4 work is refused. */
-  readonly audit?: AuditSink;
+  /** Where every decision and outcome is logged (rule 4): the kernel's audit trail, for one. */
+  readonly audit: AuditSink;
   readonly limits?: Partial<Limits>;
   readonly actionLevels?: Readonly<Record<string, SecurityLevel>>;
   readonly approvers?: Iterable<string>;
@@ -80,6 +80,8 @@ export class Codex {
   auditFailures = 0;
 
   constructor(o: CodexOptions) {
+    if (typeof o.audit?.append !== 'function')
+      throw new TypeError('a codex logs every operation (rule 4): give it an audit sink');
     this.o = o;
     this.limits = { ...DEFAULT_LIMITS, ...o.limits };
     this.verifier = new PacketVerifier({
@@ -169,7 +171,6 @@ export class Codex {
     const level = levelOf(req, env);
     if (level >= 4) {
       try {
-        if (this.o.audit === undefined) throw new Error('no audit trail is configured');
         await this.o.audit.append(
           redact({ type: 'jitna.codex', decision: 'executing', ...facts, level }) as AuditEvent,
           o,
@@ -267,7 +268,6 @@ export class Codex {
   }
 
   private async log(event: JsonMap): Promise<void> {
-    if (this.o.audit === undefined) return;
     try {
       await this.o.audit.append(redact(event) as AuditEvent);
     } catch (e) {
