@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { toHex } from '../../src/codec/index.js';
 import {
   checkVerdict,
@@ -22,6 +23,7 @@ import {
   verdictSigningBytes,
 } from '../../src/governance/index.js';
 import { KeyPair, keySigner, type Signer, TrustStore } from '../../src/identity/index.js';
+import { iterations, replayHint, testSeed } from '../helpers/seed.js';
 
 const names = ['chair', 'v1', 'v2', 'v3', 'v4', 'v5', 'coord', 'outsider'];
 const keys = new Map(names.map((n, i) => [n, KeyPair.fromSeed(new Uint8Array(32).fill(i + 1))]));
@@ -262,5 +264,57 @@ describe('the signed verdict', () => {
     const lying = { ...lie, signature: toHex(signer('coord').sign(verdictSigningBytes(lie))) };
     assert.equal(why(lying), 'tally');
     assert.throws(() => checkVerdict(lying, trust), /the verdict says agree = 3, its votes give 2/);
+  });
+});
+
+describe('quorum tally properties (seeded)', () => {
+  it('order never matters, an abstention never helps, an extra agree never hurts', () => {
+    const seed = testSeed();
+    const choice = fc.constantFrom<VoteChoice>('agree', 'disagree', 'abstain');
+    const tierArb = fc.constantFrom<TierName>('S', '4', '6', '8');
+    try {
+      fc.assert(
+        fc.property(
+          tierArb,
+          fc.array(fc.option(choice, { nil: undefined }), { minLength: 6, maxLength: 6 }),
+          fc.array(fc.nat(), { minLength: 6, maxLength: 6 }),
+          (tierName, choices, order) => {
+            const voters = six.slice(0, TIERS[tierName].voters);
+            const votes = voters.flatMap((v, i) =>
+              choices[i] === undefined ? [] : [vote(v, choices[i]!)],
+            );
+            const t = run(tierName, voters, votes);
+            // any arrival order gives the same tally
+            const shuffled = votes
+              .map((v, i) => [order[i] ?? 0, v] as const)
+              .sort((a, b) => a[0] - b[0])
+              .map(([, v]) => v);
+            assert.deepEqual(run(tierName, voters, shuffled), t);
+            assert.equal(t.agree + t.disagree + t.abstain, voters.length);
+            // a passing tally has enough agree votes, by exact integers
+            if (t.passed) {
+              const [num, den] = TIERS[tierName].ratio;
+              assert.ok(t.agree >= TIERS[tierName].required);
+              assert.ok(t.agree * den >= num * (t.agree + t.disagree));
+            }
+            for (let i = 0; i < voters.length; i++) {
+              const v = voters[i]!;
+              const others = votes.filter((x) => x.voter !== v);
+              // turning any vote (or silence) into an abstention never makes a failing tally pass
+              if (!t.passed)
+                assert.equal(run(tierName, voters, [...others, vote(v, 'abstain')]).passed, false);
+              // turning it into an agree never makes a passing tally fail
+              if (t.passed)
+                assert.equal(run(tierName, voters, [...others, vote(v, 'agree')]).passed, true);
+            }
+          },
+        ),
+        { seed, numRuns: iterations(40, 2000) },
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${replayHint(seed, 'governance/quorum')}`, {
+        cause: e,
+      });
+    }
   });
 });

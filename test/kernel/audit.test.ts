@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { ROOT_ID } from '../../src/dag/index.js';
 import {
   AUDIT_REF,
@@ -16,6 +17,7 @@ import {
   verifyAuditChain,
 } from '../../src/kernel/index.js';
 import { RefConflictError, RefNotFoundError } from '../../src/store/index.js';
+import { iterations, replayHint, testSeed } from '../helpers/seed.js';
 import { tmpDirs } from '../helpers/tmp.js';
 
 const tmp = tmpDirs('jit-audit-');
@@ -183,5 +185,74 @@ describe('verifyAuditChain: tampering is found and named', () => {
 
   it('a malformed entry', () => {
     assert.deepEqual(fails([log[0]!, { seq: 1 } as never]), ['malformed', 1]);
+  });
+});
+
+describe('verifyAuditChain: random tampering (seeded)', () => {
+  it('finds every edit, deletion, swap, duplication and truncation, at or before the entry touched', () => {
+    const seed = testSeed();
+    const build = (events: { n: number; s: string }[]): AuditEntry[] => {
+      const out: AuditEntry[] = [];
+      for (const [i, ev] of events.entries()) {
+        const body = {
+          seq: i,
+          previous: out[i - 1]?.digest ?? null,
+          by: `a${ev.n % 3}`,
+          event: { type: 'tx', ...ev },
+        };
+        out.push({ ...body, digest: auditDigest(body) });
+      }
+      return out;
+    };
+    const events = fc.array(fc.record({ n: fc.integer(), s: fc.string({ maxLength: 8 }) }), {
+      minLength: 2,
+      maxLength: 12,
+    });
+    const op = fc.constantFrom('edit', 'by', 'delete', 'swap', 'duplicate', 'truncate', 'redigest');
+    try {
+      fc.assert(
+        fc.property(events, op, fc.nat(), (evs, what, at) => {
+          const log = build(evs);
+          const head = { seq: log.at(-1)!.seq, digest: log.at(-1)!.digest };
+          assert.equal(verifyAuditChain(log, { head }).ok, true);
+          const i = at % log.length;
+          const t = [...log];
+          switch (what) {
+            case 'edit':
+              t[i] = { ...t[i]!, event: { ...t[i]!.event, n: (t[i]!.event.n as number) + 1 } };
+              break;
+            case 'by':
+              t[i] = { ...t[i]!, by: `${t[i]!.by}x` };
+              break;
+            case 'delete':
+              t.splice(i, 1);
+              break;
+            case 'swap': {
+              const j = i === log.length - 1 ? i - 1 : i + 1;
+              [t[i], t[j]] = [t[j]!, t[i]!];
+              break;
+            }
+            case 'duplicate':
+              t.splice(i, 0, t[i]!);
+              break;
+            case 'truncate':
+              t.length = i;
+              break;
+            case 'redigest': {
+              const e = { ...t[i]!, event: { ...t[i]!.event, s: `${String(t[i]!.event.s)}!` } };
+              t[i] = { ...e, digest: auditDigest(e) };
+              break;
+            }
+          }
+          const v = verifyAuditChain(t, { head });
+          assert.equal(v.ok, false, `${what} at ${i} went unnoticed`);
+          if (!v.ok)
+            assert.ok(v.seq <= Math.max(i + 1, 0) + 1, `${what} at ${i} reported at ${v.seq}`);
+        }),
+        { seed, numRuns: iterations(300, 20_000) },
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${replayHint(seed, 'kernel/audit')}`, { cause: e });
+    }
   });
 });
