@@ -27,8 +27,8 @@ Usage:
                                           quorum verdict, outcome) and report the first divergence
 
 Each entry is {seq, previous, by, event, digest}: digest is SHA-256 of the canonical CBOR of
-{seq, previous, by, event}; previous is the digest before it. Exit 1 when verify or replay finds
-a problem.
+{seq, previous, by, event}; previous is the digest before it; jitd signs each digest with the
+kernel key, and verify checks that signature too. Exit 1 when verify or replay finds a problem.
 `;
 
 type Head = { seq: number; digest: string } | null;
@@ -135,7 +135,10 @@ export async function audit(
       case 'verify': {
         const live = await fetchAll(c, 0);
         const got = opts.file !== undefined ? await readExport(opts.file) : live;
-        const v = verifyAuditChain(got.entries, live.head !== null ? { head: live.head } : {});
+        const v = verifyAuditChain(got.entries, {
+          ...(live.head !== null ? { head: live.head } : {}),
+          keys: await trustOf(c),
+        });
         if (json) io.out(`${toJson({ ...v, source: opts.file ?? 'jitd' })}\n`);
         else if (v.ok)
           io.out(
@@ -154,13 +157,14 @@ export async function audit(
           start === 0 ? null : (await call(c, 'audit.log', { from: start - 1, limit: 1 })).entries;
         const previous =
           before === null ? null : ((before as unknown as AuditEntry[])[0]?.digest ?? null);
-        const chain = verifyAuditChain(entries, { from: { seq: start, previous } });
+        const trust = await trustOf(c);
+        const chain = verifyAuditChain(entries, { from: { seq: start, previous }, keys: trust });
         if (!chain.ok) {
           if (json) io.out(`${toJson({ chain })}\n`);
           else io.out(`audit trail ${chain.problem} at entry ${chain.seq}: ${chain.detail}\n`);
           return Exit.FOUND_PROBLEM;
         }
-        const r = replayAudit(entries, await trustOf(c));
+        const r = replayAudit(entries, trust);
         if (json) io.out(`${toJson(r)}\n`);
         else if (r.divergence === undefined)
           io.out(

@@ -107,6 +107,8 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
     throw e;
   }
   const { kernelKey, trust } = identity;
+  // every audit entry is signed by the kernel: an exported trail proves where it came from
+  kernel.auditSigner = keySigner(KERNEL_AGENT, kernelKey);
   let limiter: Limiter;
   try {
     await reconcileAclFile(opts.home, kernel);

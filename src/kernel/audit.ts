@@ -6,8 +6,9 @@
  * altered, removed, reordered or cut off.
  */
 import { createHash } from 'node:crypto';
-import { type CborValue, decode, encode } from '../codec/index.js';
+import { type CborValue, decode, encode, fromHex } from '../codec/index.js';
 import { describeValue } from '../errors/index.js';
+import type { Verdict } from '../identity/index.js';
 import { AUDIT_REF } from '../store/index.js';
 import { AuditEventError } from './errors.js';
 
@@ -30,6 +31,23 @@ export interface AuditEntry {
   readonly event: AuditEvent;
   /** SHA-256 (hex) of the canonical CBOR of `{seq, previous, by, event}`. */
   readonly digest: string;
+  /** Who signed the digest (jitd signs as `jit-kernel`), when signed. */
+  readonly signer?: string;
+  /** Ed25519 over `"jit.audit.v1\0"` and the digest's 32 bytes (hex), when signed. */
+  readonly sig?: string;
+}
+
+const SIG_DOMAIN = new TextEncoder().encode('jit.audit.v1\u0000');
+
+/** The bytes an entry's signature covers: the domain, then the digest's 32 bytes. */
+export function auditSigningBytes(digest: string): Uint8Array {
+  const d = fromHex(digest);
+  if (d === undefined || d.length !== 32)
+    throw new AuditEventError(`${digest} is not a SHA-256 digest`);
+  const out = new Uint8Array(SIG_DOMAIN.length + 32);
+  out.set(SIG_DOMAIN, 0);
+  out.set(d, SIG_DOMAIN.length);
+  return out;
 }
 
 export function auditDigest(e: Omit<AuditEntry, 'digest'>): string {
@@ -107,6 +125,7 @@ export function auditPayload(e: AuditEntry): CborValue {
     by: e.by,
     event: e.event,
     digest: e.digest,
+    ...(e.sig !== undefined ? { signer: e.signer ?? null, sig: e.sig } : {}),
   };
 }
 
@@ -117,7 +136,7 @@ export function auditEntryOf(payload: CborValue | Uint8Array): AuditEntry | unde
     CborValue
   >;
   if (p === null || typeof p !== 'object' || p.kind !== 'audit') return undefined;
-  const { seq, previous, by, event, digest } = p;
+  const { seq, previous, by, event, digest, signer, sig } = p;
   if (
     typeof seq !== 'number' ||
     !(previous === null || typeof previous === 'string') ||
@@ -127,12 +146,21 @@ export function auditEntryOf(payload: CborValue | Uint8Array): AuditEntry | unde
     typeof digest !== 'string'
   )
     return undefined;
-  return { seq, previous, by, event: event as AuditEvent, digest };
+  return {
+    seq,
+    previous,
+    by,
+    event: event as AuditEvent,
+    digest,
+    ...(typeof sig === 'string' ? { sig, ...(typeof signer === 'string' ? { signer } : {}) } : {}),
+  };
 }
 
 /** Where a chain stops holding, with the first entry concerned. */
 export type AuditProblem =
   | 'malformed'
+  | 'unsigned'
+  | 'forged'
   | 'altered'
   | 'removed'
   | 'reordered'
@@ -166,6 +194,12 @@ export function verifyAuditChain(
   o: {
     readonly from?: { readonly seq: number; readonly previous: string | null };
     readonly head?: { readonly seq: number; readonly digest: string };
+    /**
+     * Checks every entry's signature too: it must be by `signer` (default `jit-kernel`) and hold
+     * with these keys (the trust store). Without it signatures are not looked at.
+     */
+    readonly keys?: { verify(agent: string, message: Uint8Array, sig: Uint8Array): Verdict };
+    readonly signer?: string;
   } = {},
 ): AuditVerdict {
   const fail = (
@@ -223,6 +257,23 @@ export function verifyAuditChain(
         i,
         `entry ${e.seq} does not match its digest (changed after it was written)`,
       );
+    if (o.keys !== undefined) {
+      const who = o.signer ?? 'jit-kernel';
+      if (e.sig === undefined)
+        return fail(
+          'unsigned',
+          e.seq,
+          i,
+          `entry ${e.seq} carries no signature (${who} signs every entry)`,
+        );
+      const sig = fromHex(e.sig);
+      if (
+        e.signer !== who ||
+        sig === undefined ||
+        o.keys.verify(who, auditSigningBytes(digest), sig) !== 'ok'
+      )
+        return fail('forged', e.seq, i, `entry ${e.seq} is not signed by ${who}`);
+    }
     if (e.previous !== previous)
       return fail(
         'unlinked',

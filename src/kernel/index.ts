@@ -10,6 +10,7 @@ export {
   type AuditVerdict,
   auditDigest,
   auditEntryOf,
+  auditSigningBytes,
   MAX_AUDIT_EVENT_BYTES,
   RESERVED_REF_PREFIX,
   verifyAuditChain,

@@ -12,6 +12,7 @@ import {
 } from '../codec/index.js';
 import { encodeNode, type JitNode, makeNode, type NodeId, nodeId, ROOT_ID } from '../dag/index.js';
 import { describeValue, JitError } from '../errors/index.js';
+import type { Signer } from '../identity/index.js';
 import {
   type AclRule,
   canonicalRules,
@@ -38,6 +39,7 @@ import {
   type AuditEntry,
   auditEntryOf,
   auditPayload,
+  auditSigningBytes,
   checkAuditEvent,
   nextAuditEntry,
   RESERVED_REF_PREFIX,
@@ -122,6 +124,11 @@ export class Kernel {
   /** The ACL: its rules are kernel state (ACL_SET records), its memberships the SWSs'. */
   readonly policy: Policy;
   private readonly swss: Map<string, Sws>;
+  /**
+   * Signs each new audit entry's digest (jitd sets it to the kernel key), so an exported trail
+   * proves where it came from. Ed25519 is deterministic: a replay rebuilds the same nodes.
+   */
+  auditSigner: Signer | undefined;
   /** Nodes admitted but not yet durable, readable by later commands. */
   private readonly inflight = new Map<NodeId, JitNode>();
   private closed = false;
@@ -631,7 +638,16 @@ export class Kernel {
       const ev = checkAuditEvent(event);
       const head = tx.ref(AUDIT_REF);
       const prev = head === undefined ? undefined : this.auditEntryAt(head.target);
-      const entry = nextAuditEntry(prev, who, ev);
+      const unsigned = nextAuditEntry(prev, who, ev);
+      const signer = this.auditSigner;
+      const entry =
+        signer === undefined
+          ? unsigned
+          : {
+              ...unsigned,
+              signer: signer.agent,
+              sig: toHex(signer.sign(auditSigningBytes(unsigned.digest))),
+            };
       const node = makeNode(
         'provenance',
         [head?.target ?? ROOT_ID],

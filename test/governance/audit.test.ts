@@ -178,6 +178,11 @@ describe('jit audit', () => {
       [[...e.slice(0, 2), ...e.slice(3)], /audit trail removed at entry 2/],
       [[e[0], e[2], e[1], e[3], e[4]], /audit trail reordered at entry 2/],
       [e.slice(0, 3), /audit trail truncated at entry 3/],
+      [
+        e.map((x, i) => (i === 2 ? { ...x, sig: undefined } : x)),
+        /audit trail unsigned at entry 2/,
+      ],
+      [e.map((x, i) => (i === 3 ? { ...x, sig: e[0]!.sig } : x)), /audit trail forged at entry 3/],
     ];
     for (const [entries, msg] of cases) {
       const r = await tampered(entries);

@@ -21,7 +21,7 @@ import {
 } from '../../src/governance/index.js';
 import { KeyPair, keySigner, TrustStore } from '../../src/identity/index.js';
 import { auditPayload, nextAuditEntry } from '../../src/kernel/audit.js';
-import { type AuditEntry, auditDigest } from '../../src/kernel/index.js';
+import { type AuditEntry, auditDigest, auditSigningBytes } from '../../src/kernel/index.js';
 
 const fixture = new URL('../../../test/fixtures/governance/formats-v1.json', import.meta.url);
 
@@ -65,6 +65,8 @@ describe('governance golden fixtures', () => {
     const made = {
       audit: entries,
       audit_nodes: nodes,
+      audit_signing_bytes: toHex(auditSigningBytes(entries[1]!.digest)),
+      audit_signature: toHex(keys[1]!.sign(auditSigningBytes(entries[1]!.digest))),
       intent_digest: intentDigest(intent),
       intake_key_text: intakeKey('Fix the bug', { repo: 'demo' }),
       intake_key_record: intakeKey(intent, { repo: 'demo' }),

@@ -6,12 +6,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { toHex } from '../../src/codec/index.js';
 import { ROOT_ID } from '../../src/dag/index.js';
+import { KeyPair, keySigner, TrustStore } from '../../src/identity/index.js';
 import {
   AUDIT_REF,
   type AuditEntry,
   AuditEventError,
   auditDigest,
+  auditSigningBytes,
   Kernel,
   MAX_AUDIT_EVENT_BYTES,
   verifyAuditChain,
@@ -117,6 +120,65 @@ describe('kernel - the audit trail', () => {
     await assert.rejects(k.create({ ref: AUDIT_REF, owner: 'alice' }), RefNotFoundError);
     assert.equal(k.auditHead()?.node, a.node);
     await k.close();
+  });
+});
+
+describe('kernel - signed audit entries', () => {
+  it('signs each digest with its signer; verify checks it, and names an unsigned or forged entry', async () => {
+    const kernelKey = KeyPair.fromSeed(new Uint8Array(32).fill(9));
+    const other = KeyPair.fromSeed(new Uint8Array(32).fill(10));
+    const trust = TrustStore.memory([
+      { agent: 'jit-kernel', publicKey: kernelKey.publicKey, role: 'kernel' },
+      { agent: 'mallory', publicKey: other.publicKey, role: 'agent' },
+    ]);
+    const dir = await tmp();
+    let k = await Kernel.open(dir);
+    k.auditSigner = keySigner('jit-kernel', kernelKey);
+    for (let i = 0; i < 4; i++) await k.appendAudit({ type: 'tx', n: i }, 'coord');
+    const log = k.auditLog().entries.map(({ node: _, ...e }) => e);
+    const head = { seq: 3, digest: log[3]!.digest };
+    assert.ok(log.every((e) => e.signer === 'jit-kernel' && /^[0-9a-f]{128}$/.test(e.sig!)));
+    assert.deepEqual(verifyAuditChain(log, { head, keys: trust }).ok, true);
+    // the same signatures after a restart (Ed25519 is deterministic; the nodes are replayed)
+    await k.close();
+    k = await Kernel.open(dir);
+    assert.deepEqual(
+      k.auditLog().entries.map((e) => e.sig),
+      log.map((e) => e.sig),
+    );
+    await k.close();
+    const fails = (entries: AuditEntry[]) => {
+      const v = verifyAuditChain(entries, { head, keys: trust });
+      return v.ok ? 'ok' : `${v.problem}@${v.seq}`;
+    };
+    const { sig: _s, signer: _r, ...stripped } = log[1]!;
+    assert.equal(fails(log.map((e, i) => (i === 1 ? stripped : e))), 'unsigned@1');
+    assert.equal(fails(log.map((e, i) => (i === 2 ? { ...e, sig: log[1]!.sig! } : e))), 'forged@2');
+    // a whole chain rebuilt with an edit, every digest and link right, signed by another key
+    const rebuilt: AuditEntry[] = [];
+    for (const e of log) {
+      const body = {
+        seq: e.seq,
+        previous: rebuilt.at(-1)?.digest ?? null,
+        by: e.by,
+        event: e.seq === 2 ? { ...e.event, n: 99 } : e.event,
+      };
+      const digest = auditDigest(body);
+      rebuilt.push({
+        ...body,
+        digest,
+        signer: 'jit-kernel',
+        sig: toHex(other.sign(auditSigningBytes(digest))),
+      });
+    }
+    const newHead = { seq: 3, digest: rebuilt[3]!.digest };
+    assert.equal(
+      verifyAuditChain(rebuilt, { head: newHead }).ok,
+      true,
+      'digests and links alone cannot tell',
+    );
+    const v = verifyAuditChain(rebuilt, { head: newHead, keys: trust });
+    assert.equal(v.ok ? 'ok' : `${v.problem}@${v.seq}`, 'forged@0');
   });
 });
 
