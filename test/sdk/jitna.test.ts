@@ -74,6 +74,18 @@ async function agent(
   return a;
 }
 
+/** A bare plane for mallory, who speaks to agents without a JitnaAgent of her own. */
+async function malloryPlane(): Promise<Plane> {
+  const plane = await Plane.open({
+    transport: broker.connect(),
+    sender: 'mallory',
+    signer: keySigner('mallory', keys.mallory),
+    verifier: trust,
+  });
+  opened.push(plane);
+  return plane;
+}
+
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; !cond(); i++) {
     if (i > 1000) assert.fail(`timed out waiting for ${what}`);
@@ -265,13 +277,7 @@ describe('sdk - JITNA agents on the plane', () => {
       ({ offer }) => ({ counter: { ...offer.terms, price: 9 }, run: () => ({}) }),
       { maxOpenPerPeer: 3, stepTimeoutMs: 300 },
     );
-    const plane = await Plane.open({
-      transport: broker.connect(),
-      sender: 'mallory',
-      signer: keySigner('mallory', keys.mallory),
-      verifier: trust,
-    });
-    opened.push(plane);
+    const plane = await malloryPlane();
     const propose = (i: number) =>
       signPacket(
         createPacket({
@@ -297,13 +303,7 @@ describe('sdk - JITNA agents on the plane', () => {
   it('refuses at the inbox a forged, replayed or misaddressed packet', async () => {
     broker = new MemoryBroker();
     const victim = await agent('a3', {}, () => ({ accept: true, run: () => ({}) }));
-    const plane = await Plane.open({
-      transport: broker.connect(),
-      sender: 'mallory',
-      signer: keySigner('mallory', keys.mallory),
-      verifier: trust,
-    });
-    opened.push(plane);
+    const plane = await malloryPlane();
     const propose = (target: string) =>
       signPacket(
         createPacket({
