@@ -7,7 +7,7 @@
  * differently.
  */
 import { createHash } from 'node:crypto';
-import { type CborValue, encode } from '../codec/index.js';
+import { type CborValue, encode, jsonProblem } from '../codec/index.js';
 import type { JitnaPacket, Json, JsonMap } from '../jitna/index.js';
 import { IntentInvalidError } from './errors.js';
 
@@ -73,27 +73,6 @@ const FIELDS = ['I', 'D', 'delta', 'A', 'R', 'M'] as const;
 
 function isMap(x: unknown): x is JsonMap {
   return x !== null && typeof x === 'object' && !Array.isArray(x);
-}
-
-function jsonProblem(x: unknown, at: string, depth = 0): string | undefined {
-  if (depth > 32) return `${at} nests deeper than 32`;
-  if (x === null || typeof x === 'string' || typeof x === 'boolean') return undefined;
-  if (typeof x === 'number') return Number.isFinite(x) ? undefined : `${at} is not a finite number`;
-  if (Array.isArray(x)) {
-    for (let i = 0; i < x.length; i++) {
-      const p = jsonProblem(x[i], `${at}[${i}]`, depth + 1);
-      if (p !== undefined) return p;
-    }
-    return undefined;
-  }
-  if (typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
-    for (const k of Object.keys(x)) {
-      const p = jsonProblem((x as Record<string, unknown>)[k], `${at}.${k}`, depth + 1);
-      if (p !== undefined) return p;
-    }
-    return undefined;
-  }
-  return `${at} is not JSON (${typeof x})`;
 }
 
 function text(

@@ -6,6 +6,7 @@
  * codec and identity.
  */
 
+export { jsonProblem } from '../codec/index.js';
 export {
   fromIntake,
   fromRfcEnvelope,
@@ -109,7 +110,6 @@ export { type Instant, parseRfc3339 } from './time.js';
 export {
   type Issue,
   type IssueCode,
-  jsonProblem,
   type ValidateOptions,
   type ValidationResult,
   validatePacket,

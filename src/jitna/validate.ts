@@ -1,4 +1,4 @@
-import { type CborValue, encode } from '../codec/index.js';
+import { type CborValue, encode, jsonProblem } from '../codec/index.js';
 import {
   BROADCAST,
   FIELDS,
@@ -115,35 +115,6 @@ function isMap(v: unknown): v is Record<string, unknown> {
     !(v instanceof Uint8Array) &&
     (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)
   );
-}
-
-/** Why `v` is not a JSON value (a byte string, a bigint, NaN…), or undefined. */
-export function jsonProblem(v: unknown, at: string, depth = 0): string | undefined {
-  if (depth > 64) return `${at} is nested more than 64 deep`;
-  if (v === null || typeof v === 'boolean' || typeof v === 'string') return undefined;
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return `${at} is ${String(v)}, which JSON cannot hold`;
-    // larger whole numbers do not survive JSON in JavaScript, nor the trip to CBOR and back
-    if (Number.isInteger(v) && !Number.isSafeInteger(v))
-      return `${at} is a whole number beyond ±(2^53 − 1); send it as a string`;
-    return undefined;
-  }
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const p = jsonProblem(v[i], `${at}[${i}]`, depth + 1);
-      if (p !== undefined) return p;
-    }
-    return undefined;
-  }
-  if (isMap(v)) {
-    for (const k of Object.keys(v)) {
-      const p = jsonProblem(v[k], `${at}.${k}`, depth + 1);
-      if (p !== undefined) return p;
-    }
-    return undefined;
-  }
-  const what = v instanceof Uint8Array ? 'a byte string' : typeof v;
-  return `${at} is ${what}, which JSON cannot hold`;
 }
 
 function agentIdProblem(v: unknown): string | undefined {

@@ -6,7 +6,7 @@
  * altered, removed, reordered or cut off.
  */
 import { createHash } from 'node:crypto';
-import { type CborValue, decode, encode, fromHex } from '../codec/index.js';
+import { type CborValue, decode, encode, fromHex, jsonProblem } from '../codec/index.js';
 import { describeValue } from '../errors/index.js';
 import type { Verdict } from '../identity/index.js';
 import { AUDIT_REF } from '../store/index.js';
@@ -56,27 +56,6 @@ export function auditDigest(e: Omit<AuditEntry, 'digest'>): string {
     .digest('hex');
 }
 
-/** Where a value leaves the JSON data model (bytes, non-finite numbers, bigints), or undefined. */
-function nonJson(v: unknown, at: string): string | undefined {
-  if (v === null || typeof v === 'string' || typeof v === 'boolean') return undefined;
-  if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${at} is ${v}`;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const b = nonJson(v[i], `${at}[${i}]`);
-      if (b !== undefined) return b;
-    }
-    return undefined;
-  }
-  if (typeof v === 'object' && !(v instanceof Uint8Array)) {
-    for (const [k, x] of Object.entries(v)) {
-      const b = nonJson(x, `${at}.${k}`);
-      if (b !== undefined) return b;
-    }
-    return undefined;
-  }
-  return `${at} is ${describeValue(v)}`;
-}
-
 /** Checks an event a client asks to append; throws AuditEventError saying what is wrong. */
 export function checkAuditEvent(event: unknown): AuditEvent {
   if (
@@ -86,7 +65,7 @@ export function checkAuditEvent(event: unknown): AuditEvent {
     event instanceof Uint8Array
   )
     throw new AuditEventError(`an audit event is a map, not ${describeValue(event)}`);
-  const bad = nonJson(event, 'event');
+  const bad = jsonProblem(event, 'event');
   if (bad !== undefined)
     throw new AuditEventError(
       `${bad}: an audit event holds JSON values only (so an export reads back to the same digest)`,
