@@ -1,6 +1,6 @@
 /**
  * Layer rules (docs/ARCHITECTURE.md). An arrow points from a layer to the layers that may import it:
- *   errors → util → codec → identity → policy → dag → wal → store → kernel → rpc → mp → jitna → governance → sdk → cli / daemon / dashboard
+ *   errors → util → codec → identity → policy → dag → wal → store → kernel → rpc → mp → jitna → governance → sdk → dashboard → daemon → cli → bin
  * Nothing imports "upwards" and there are no cycles.
  */
 const layers = [
@@ -18,6 +18,7 @@ const layers = [
   'jitna',
   'governance',
   'sdk',
+  'dashboard',
   'daemon',
   'cli',
   'bin',

@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { fromHex } from '../codec/index.js';
 import { JitError } from '../errors/index.js';
 import { replayAudit } from '../governance/index.js';
-import { type AgentRole, TrustStore } from '../identity/index.js';
-import { type AuditEntry, MAX_AUDIT_PAGE, verifyAuditChain } from '../kernel/index.js';
-import type { RpcClient } from '../rpc/index.js';
+import { type AuditEntry, verifyAuditChain } from '../kernel/index.js';
+import { type AuditHead, fetchAuditTrail, fetchTrust } from '../sdk/index.js';
 import { call, type Obj, withClient } from './connect.js';
 import { Exit } from './exit-codes.js';
 import { type Io, toJson } from './output.js';
@@ -31,25 +29,7 @@ Each entry is {seq, previous, by, event, digest}: digest is SHA-256 of the canon
 kernel key, and verify checks that signature too. Exit 1 when verify or replay finds a problem.
 `;
 
-type Head = { seq: number; digest: string } | null;
-
-/** Every entry from `from` on, in pages, with the kernel's head. */
-async function fetchAll(
-  c: RpcClient,
-  from: number,
-): Promise<{ entries: AuditEntry[]; head: Head }> {
-  const entries: AuditEntry[] = [];
-  let head: Head = null;
-  for (let at = from; ; ) {
-    const r = await call(c, 'audit.log', { from: at, limit: MAX_AUDIT_PAGE });
-    head = (r.head as Head) ?? null;
-    const page = r.entries as unknown as (AuditEntry & { node?: string })[];
-    for (const { node: _, ...e } of page) entries.push(e);
-    if (page.length < MAX_AUDIT_PAGE || head === null || at + page.length > head.seq) break;
-    at += page.length;
-  }
-  return { entries, head };
-}
+type Head = AuditHead;
 
 async function readExport(file: string): Promise<{ entries: AuditEntry[]; head: Head }> {
   const text = await readFile(file, 'utf8');
@@ -71,17 +51,6 @@ async function readExport(file: string): Promise<{ entries: AuditEntry[]; head: 
     }),
     head: ((v as Obj).head as Head) ?? null,
   };
-}
-
-async function trustOf(c: RpcClient): Promise<TrustStore> {
-  const r = await call(c, 'agent.list', {});
-  return TrustStore.memory(
-    (r.agents as Obj[]).map((a) => ({
-      agent: a.agent as string,
-      publicKey: fromHex(a.public_key as string)!,
-      role: a.role as AgentRole,
-    })),
-  );
 }
 
 export async function audit(
@@ -133,11 +102,11 @@ export async function audit(
         return Exit.OK;
       }
       case 'verify': {
-        const live = await fetchAll(c, 0);
+        const live = await fetchAuditTrail(c, 0);
         const got = opts.file !== undefined ? await readExport(opts.file) : live;
         const v = verifyAuditChain(got.entries, {
           ...(live.head !== null ? { head: live.head } : {}),
-          keys: await trustOf(c),
+          keys: await fetchTrust(c),
         });
         if (json) io.out(`${toJson({ ...v, source: opts.file ?? 'jitd' })}\n`);
         else if (v.ok)
@@ -150,14 +119,14 @@ export async function audit(
       case 'replay': {
         const start = from ?? 0;
         const got =
-          opts.file !== undefined ? await readExport(opts.file) : await fetchAll(c, start);
+          opts.file !== undefined ? await readExport(opts.file) : await fetchAuditTrail(c, start);
         const entries = got.entries.filter((e) => e.seq >= start);
         // the chain from the start first: a replay of a changed record proves nothing
         const before =
           start === 0 ? null : (await call(c, 'audit.log', { from: start - 1, limit: 1 })).entries;
         const previous =
           before === null ? null : ((before as unknown as AuditEntry[])[0]?.digest ?? null);
-        const trust = await trustOf(c);
+        const trust = await fetchTrust(c);
         const chain = verifyAuditChain(entries, { from: { seq: start, previous }, keys: trust });
         if (!chain.ok) {
           if (json) io.out(`${toJson({ chain })}\n`);

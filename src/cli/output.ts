@@ -1,3 +1,4 @@
+import { toJsonText } from '../codec/index.js';
 import { JitError } from '../errors/index.js';
 import { ConnectionError } from '../rpc/index.js';
 import { StoreLockedError } from '../store/index.js';
@@ -49,14 +50,5 @@ export function progress(io: Io, label: string): (done: number, total: number) =
 }
 
 export function toJson(v: unknown): string {
-  return JSON.stringify(
-    v,
-    (_k, x: unknown) =>
-      typeof x === 'bigint'
-        ? x.toString()
-        : x instanceof Uint8Array
-          ? Buffer.from(x).toString('hex')
-          : x,
-    2,
-  );
+  return toJsonText(v, 2);
 }

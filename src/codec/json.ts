@@ -42,3 +42,24 @@ export function jsonProblem(v: unknown, at: string, depth = 0): string | undefin
   const what = v instanceof Uint8Array ? 'a byte string' : typeof v;
   return `${at} is ${what}, which JSON cannot hold`;
 }
+
+/**
+ * JSON text of a decoded value for people and scripts: byte strings as lowercase hex (a Buffer's
+ * own toJSON would give `{type, data}`), bigints as decimal strings.
+ */
+export function toJsonText(v: unknown, indent?: number): string {
+  return JSON.stringify(hexBytes(v), null, indent);
+}
+
+function hexBytes(v: unknown): unknown {
+  if (v instanceof Uint8Array)
+    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v)) return v.map(hexBytes);
+  if (typeof v === 'object' && v !== null && !(v instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = hexBytes(x);
+    return out;
+  }
+  return v;
+}

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { debuglog } from 'node:util';
 import type { CborValue } from '../codec/index.js';
+import { JitMetrics, LiveModel } from '../dashboard/index.js';
 import {
   KERNEL_AGENT,
   type KeyPair,
@@ -27,6 +28,7 @@ import { JIT_VERSION, socketPath } from '../util/home.js';
 import { perSecond } from '../util/per-second.js';
 import { within } from '../util/time.js';
 import { reconcileAclFile, writeAclFile } from './acl-file.js';
+import { type RunningDashboard, startDashboard } from './dashboard.js';
 import { readLimits } from './limits-file.js';
 
 const debug = debuglog('jitd');
@@ -43,6 +45,10 @@ export interface Jitd {
   readonly trust: TrustStore;
   /** The in-memory broker behind the native transport. */
   readonly broker: MemoryBroker;
+  /** The Prometheus metrics (served at the dashboard's `/metrics`). */
+  readonly metrics: JitMetrics;
+  /** The dashboard's address, when it runs. */
+  readonly dashboardUrl: string | undefined;
   /** Stops serving, checkpoints, closes the log and releases the lock. Idempotent. */
   stop(): Promise<void>;
 }
@@ -67,6 +73,11 @@ export interface JitdOptions {
   readonly plane?: string;
   /** Rate limits; default: `<home>/limits.json`, else DEFAULT_LIMITS. */
   readonly limits?: LimitsConfig;
+  /**
+   * Serve the dashboard and `/metrics` on 127.0.0.1 (`port` 0: any free port; default 7420, or
+   * the next free one). Off unless given.
+   */
+  readonly dashboard?: { readonly port?: number; readonly actions?: boolean };
 }
 
 function info(kernel: Kernel, home: string, kernelKey: KeyPair): CborValue {
@@ -166,6 +177,15 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
         .catch((e: unknown) => debug('cannot report a refusal: %o', e));
     },
   });
+  // metrics and the dashboard's live model hear of every call, over a socket or from the plane
+  const metrics = new JitMetrics();
+  const live = new LiveModel();
+  metrics.instrument(handlers, (op, payload, result, by) => live.kernelOp(op, payload, result, by));
+  metrics.watchKernel(kernel);
+  metrics.watchRefusals(
+    () => security.denied,
+    () => ({ ...limiter.refused }),
+  );
   // the kernel bridge: plane commands become RPC calls; notifications after durability
   const planeInfo = {
     url: opts.plane === undefined ? 'native' : redactUrl(opts.plane),
@@ -206,6 +226,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
     });
     answers = await FileAnswers.open(join(opts.home, 'answers.log'));
     bridge = await startBridge({ plane, handlers, answers });
+    metrics.watchPlane(plane, bridge, planeInfo.transport);
   } catch (e) {
     await answers?.close();
     await kernel.close();
@@ -217,6 +238,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   }
   const server = new RpcServer(handlers);
   let tcp: RpcServer | undefined;
+  let dashboard: RunningDashboard | undefined;
   try {
     const address = await server.listen({ path: socketPath(opts.home) });
     let tcpAddress = '';
@@ -225,6 +247,23 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
       tcpAddress = await tcp.listen({ host: '127.0.0.1', port: opts.tcpPort });
     }
     debug('serving %s %s', address, tcpAddress);
+    const stats = plane.stats;
+    if (opts.dashboard !== undefined)
+      dashboard = await startDashboard({
+        home: opts.home,
+        ...(opts.dashboard.port !== undefined ? { port: opts.dashboard.port } : {}),
+        ...(opts.dashboard.actions ? { actions: true } : {}),
+        metrics,
+        live,
+        trust,
+        plane: opts.plane === undefined ? { broker } : { url: opts.plane },
+        counts: () => ({
+          ...metrics.counts,
+          published: stats.published,
+          delivered: stats.delivered,
+          rejected: Object.values(stats.rejected).reduce((a, b) => a + b, 0),
+        }),
+      });
     // periodic checkpoints, so that a crash costs a bounded replay
     const threshold = opts.checkpointBytes ?? 64 * 1024 * 1024;
     let lastCheckpoint = store.walBytes;
@@ -254,9 +293,12 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
       kernelKey,
       trust,
       broker,
+      metrics,
+      dashboardUrl: dashboard?.url,
       stop: () => {
         stopping ??= (async () => {
           clearInterval(timer);
+          await dashboard?.close();
           await server.close();
           await tcp?.close();
           await bridge.close();
@@ -270,6 +312,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
       },
     };
   } catch (e) {
+    await dashboard?.close();
     await server.close();
     await tcp?.close();
     await bridge.close();

@@ -5,7 +5,8 @@ import { startJitd } from './jitd.js';
 
 const HELP = `jitd — the JIT kernel daemon
 
-Usage: jitd [--home DIR] [--tcp PORT] [--plane URL] [--json]
+Usage: jitd [--home DIR] [--tcp PORT] [--plane URL] [--dashboard PORT | --no-dashboard]
+            [--dashboard-actions] [--json]
 
 Boots the kernel on a data directory (replaying its write-ahead log), takes the directory's lock
 and serves RPC on <home>/jitd.sock until SIGTERM or SIGINT, when it drains, checkpoints and exits.
@@ -16,6 +17,11 @@ Options:
   --plane URL  the Message Plane for agents: nats://[user:pass@]host:4222[?stream=S&prefix=P]
                or redis://[user:pass@]host:6379[/db][?stream=KEY] or mqtt://host:1883[?prefix=P]
                (default: jitd relays it over its own socket; also $JIT_PLANE)
+  --dashboard PORT     serve the live dashboard and /metrics on 127.0.0.1:PORT (default 7420,
+                       or the next free port; 0 picks any free port)
+  --no-dashboard       serve neither
+  --dashboard-actions  let the dashboard discard working sets (as the CLI's login; read only
+                       without it)
   --json       print the start-up line as JSON
   -h, --help   show this help
 
@@ -26,6 +32,9 @@ const OPTIONS = {
   home: { type: 'string' },
   tcp: { type: 'string' },
   plane: { type: 'string' },
+  dashboard: { type: 'string' },
+  'no-dashboard': { type: 'boolean' },
+  'dashboard-actions': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -53,12 +62,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`jitd: --tcp takes a port number, not ${args.values.tcp}\n`);
     return 2;
   }
+  const dash = args.values.dashboard === undefined ? undefined : Number(args.values.dashboard);
+  if (dash !== undefined && (!Number.isInteger(dash) || dash < 0 || dash > 65535)) {
+    process.stderr.write(`jitd: --dashboard takes a port number, not ${args.values.dashboard}\n`);
+    return 2;
+  }
+  if (dash !== undefined && args.values['no-dashboard']) {
+    process.stderr.write('jitd: --dashboard and --no-dashboard contradict each other\n');
+    return 2;
+  }
   let lastReport = 0;
   let jitd: Awaited<ReturnType<typeof startJitd>>;
   try {
     jitd = await startJitd({
       home,
       ...(tcp !== undefined ? { tcpPort: tcp } : {}),
+      ...(args.values['no-dashboard']
+        ? {}
+        : {
+            dashboard: {
+              ...(dash !== undefined ? { port: dash } : {}),
+              ...(args.values['dashboard-actions'] ? { actions: true } : {}),
+            },
+          }),
       ...((args.values.plane ?? process.env.JIT_PLANE)
         ? { plane: (args.values.plane ?? process.env.JIT_PLANE)! }
         : {}),
@@ -83,11 +109,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const s = jitd.kernel.store;
   if (args.values.json) {
     process.stdout.write(
-      `${JSON.stringify({ listening: jitd.address, home, nodes: s.reader.size, boot: s.boot })}\n`,
+      `${JSON.stringify({ listening: jitd.address, dashboard: jitd.dashboardUrl ?? null, home, nodes: s.reader.size, boot: s.boot })}\n`,
     );
   } else {
     process.stdout.write(
-      `jitd listening on ${jitd.address}\n  home ${home}\n  ${s.reader.size} nodes, ${s.refs().length} refs; boot ${s.boot.ms.toFixed(0)} ms ` +
+      `jitd listening on ${jitd.address}\n${jitd.dashboardUrl ? `  dashboard ${jitd.dashboardUrl}  (metrics at ${jitd.dashboardUrl}metrics)\n` : ''}  home ${home}\n  ${s.reader.size} nodes, ${s.refs().length} refs; boot ${s.boot.ms.toFixed(0)} ms ` +
         `(checkpoint: ${s.boot.checkpoint}, replayed ${s.boot.replayed} records)\n  try: npm run jit -- info   (stop with Ctrl-C)\n`,
     );
   }

@@ -57,6 +57,8 @@ export interface BridgeOptions {
 }
 
 export interface Bridge {
+  /** Commands in hand and notifications not yet published (a queue depth, for metrics). */
+  readonly pending: number;
   close(): Promise<void>;
 }
 
@@ -257,6 +259,9 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     );
   }
   return {
+    get pending() {
+      return pending.size;
+    },
     close: async () => {
       stopReports();
       clearInterval(summaries);

@@ -15,6 +15,12 @@ export {
   verifierAnswer,
 } from './assembly.js';
 export {
+  type AuditHead,
+  fetchAuditTrail,
+  fetchTrust,
+  type RpcCalls,
+} from './audit-trail.js';
+export {
   type Call,
   type Capabilities,
   inboxTopic,

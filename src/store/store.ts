@@ -24,6 +24,7 @@ import {
   WalOp,
   type WalOpNumber,
   type WalRecord,
+  type WalSyncObserver,
   type WalWriter,
 } from '../wal/index.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
@@ -228,6 +229,16 @@ export class Store {
   /** Durable size of the log in bytes. */
   get walBytes(): number {
     return this.writer.end;
+  }
+
+  /** The log's group commits so far, and the bytes admitted but not yet durable. */
+  get walStats(): { readonly syncs: number; readonly pendingBytes: number } {
+    return { syncs: this.writer.syncs, pendingBytes: this.writer.pendingBytes };
+  }
+
+  /** Tells `observer` of every group commit (metrics); undefined stops it. */
+  observeWalSyncs(observer: WalSyncObserver | undefined): void {
+    this.writer.onSync = observer;
   }
 
   /** True when nothing admitted is still waiting for its sync. */

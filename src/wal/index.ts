@@ -26,4 +26,4 @@ export {
 } from './format.js';
 export { type OpenedLog, openLog, type RepairResult, repairLog, setAside, syncDir } from './log.js';
 export { type LogTail, type ScanOptions, type ScanResult, scanLog } from './scan.js';
-export { type Appended, type WalEntry, WalWriter } from './writer.js';
+export { type Appended, type WalEntry, type WalSyncObserver, WalWriter } from './writer.js';

@@ -20,6 +20,12 @@ export interface Appended {
   readonly offset: number;
 }
 
+/**
+ * Told of each group commit once it is durable: how long its write and sync took, in seconds, and
+ * how many bytes it held. For metrics only: nothing here reaches the log.
+ */
+export type WalSyncObserver = (seconds: number, bytes: number) => void;
+
 interface Pending {
   readonly bytes: Uint8Array;
   readonly result: Appended[];
@@ -45,6 +51,8 @@ export class WalWriter {
   private closed = false;
   /** Group commits done so far (one write + one fdatasync each). */
   syncs = 0;
+  /** Called after each group commit (metrics). */
+  onSync: WalSyncObserver | undefined;
 
   constructor(fh: FileHandle, end: number, lastTs: number) {
     this.fh = fh;
@@ -60,6 +68,11 @@ export class WalWriter {
 
   get lastTs(): number {
     return this.ts;
+  }
+
+  /** Bytes admitted and not yet durable (the group commit's queue). */
+  get pendingBytes(): number {
+    return this.reservedEnd - this.durableEnd;
   }
 
   /** True when every admitted record is durable. */
@@ -119,6 +132,7 @@ export class WalWriter {
       this.queue = [];
       let size = 0;
       for (const p of batch) size += p.bytes.length;
+      const started = this.onSync === undefined ? 0 : performance.now();
       try {
         // one gathered write of the whole group (no copy into a single buffer); a short write,
         // rare for files, finishes with plain writes of what is left
@@ -150,6 +164,7 @@ export class WalWriter {
       }
       this.durableEnd += size;
       this.syncs++;
+      this.onSync?.((performance.now() - started) / 1000, size);
       for (const p of batch) p.resolve(p.result);
     }
   }

@@ -191,6 +191,11 @@ describe('jitd and jit - as a newcomer runs them', () => {
       const log = capture();
       assert.equal(await main(['log', '--home', home, '--json'], log), 0);
       assert.equal((JSON.parse(log.stdout) as { log: unknown[] }).log.length, 3);
+      // byte strings print as hex, not as a Buffer's {type, data}
+      const shown = capture();
+      assert.equal(await main(['show', 'main', '--home', home, '--json'], shown), 0);
+      const node = JSON.parse(shown.stdout) as { payload: { tree: unknown } };
+      assert.match(String(node.payload.tree), /^[0-9a-f]{64}$/);
     } finally {
       await jitd.stop();
     }
