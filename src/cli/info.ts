@@ -35,7 +35,8 @@ export async function info(io: Io, home: string, json: boolean): Promise<number>
         `home       ${String(r.home)}\nnodes      ${String(r.node_count)}\nlog bytes  ${String(r.dag_size)}\n` +
           `head       ${r.head === null ? '(no main branch yet)' : String(r.head)}\nrefs       ${String(r.refs)}\n` +
           `last ts    ${String(r.last_ts)}\nboot       checkpoint ${String(boot.checkpoint)}, replayed ${String(boot.replayed)} records\n` +
-          `plane      ${plane ? planeLines(plane) : 'unknown'}\n`,
+          `plane      ${plane ? planeLines(plane) : 'unknown'}\n` +
+          `dashboard  ${typeof r.dashboard === 'string' ? r.dashboard : 'off'}\n`,
       );
     }
     return Exit.OK;

@@ -3,6 +3,7 @@ import { resolveHome } from '../util/home.js';
 import { ACL_HELP, acl } from './acl.js';
 import { AGENT_HELP, agents, KEYGEN_HELP, keygen } from './agents.js';
 import { AUDIT_HELP, audit } from './audit.js';
+import { DEMO_HELP, demo } from './demo.js';
 import { Exit } from './exit-codes.js';
 import { FSCK_HELP, fsck } from './fsck.js';
 import { HEAD_HELP, head } from './head.js';
@@ -34,6 +35,7 @@ Commands:
   acl list|allow|deny|remove|check                        who may do what
   audit log|append|verify|replay                          the audit trail (a hash chain in the DAG)
   fsck                    log checksums, invariants, replay equality
+  demo                    a JITNA swarm to watch on the dashboard (npm run demo)
   wal verify|repair       check or salvage the write-ahead log (repair: stop jitd first)
   help                    this text
 
@@ -67,6 +69,9 @@ const OPTIONS = {
   'admin-key': { type: 'string' },
   from: { type: 'string' },
   file: { type: 'string' },
+  agents: { type: 'string' },
+  intents: { type: 'string' },
+  stay: { type: 'boolean' },
 } as const;
 
 function pick(v: ReturnType<typeof parse>['values']): {
@@ -199,6 +204,20 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
             ...(values.from !== undefined ? { from: values.from } : {}),
             ...(values.limit !== undefined ? { limit: values.limit } : {}),
             ...(values.file !== undefined ? { file: values.file } : {}),
+          },
+          usage,
+        );
+      case 'demo':
+        if (values.help) return help(DEMO_HELP);
+        if (sub !== undefined) return usage(`jit demo takes no arguments\n\n${DEMO_HELP}`);
+        return await demo(
+          io,
+          home,
+          json,
+          {
+            ...(values.agents !== undefined ? { agents: values.agents } : {}),
+            ...(values.intents !== undefined ? { intents: values.intents } : {}),
+            ...(values.stay ? { stay: true } : {}),
           },
           usage,
         );

@@ -1,11 +1,9 @@
-import { debuglog } from 'node:util';
 import { Dashboard, type JitMetrics, type LiveModel } from '../dashboard/index.js';
 import { adminSigner, type TrustStore } from '../identity/index.js';
 import { type MemoryBroker, openTransport, Plane, type PlaneSubscription } from '../mp/index.js';
 import { RpcClient } from '../rpc/index.js';
 import { socketPath } from '../util/home.js';
-
-const debug = debuglog('jitd');
+import type { Logger } from '../util/log.js';
 
 /** The agent id the dashboard listens on the plane as (it never publishes). */
 export const DASHBOARD_AGENT = 'jit-dashboard';
@@ -20,6 +18,7 @@ export interface DashboardSetup {
   /** The native relay's broker, or a broker URL when jitd runs on one. */
   readonly plane: { readonly broker: MemoryBroker } | { readonly url: string };
   readonly counts: () => Record<string, number>;
+  readonly log: Logger;
 }
 
 export interface RunningDashboard {
@@ -63,13 +62,16 @@ export async function startDashboard(o: DashboardSetup): Promise<RunningDashboar
     throw e;
   }
   const running = server;
+  o.log.info({ url: running.url, actions: o.actions === true }, 'serving');
   let closing: Promise<void> | undefined;
   return {
     url: running.url,
     close: () => {
       closing ??= (async () => {
         await running.close();
-        await sub?.close().catch((e: unknown) => debug('dashboard subscription: %o', e));
+        await sub
+          ?.close()
+          .catch((e: unknown) => o.log.warn({ err: e }, 'closing the subscription failed'));
         await plane?.close();
         await rpc.close();
       })();

@@ -25,6 +25,7 @@ import {
 import { commandCount, Limiter, type LimitsConfig } from '../policy/index.js';
 import { aclOps, agentOps, guardOps, kernelOps, RpcServer, sessionOps } from '../rpc/index.js';
 import { JIT_VERSION, socketPath } from '../util/home.js';
+import { createLogger, type Logger } from '../util/log.js';
 import { perSecond } from '../util/per-second.js';
 import { within } from '../util/time.js';
 import { reconcileAclFile, writeAclFile } from './acl-file.js';
@@ -78,6 +79,8 @@ export interface JitdOptions {
    * the next free one). Off unless given.
    */
   readonly dashboard?: { readonly port?: number; readonly actions?: boolean };
+  /** The structured log (jitd logs as components `jitd` and `dashboard`). Default: silent. */
+  readonly log?: Logger;
 }
 
 function info(kernel: Kernel, home: string, kernelKey: KeyPair): CborValue {
@@ -105,6 +108,9 @@ function info(kernel: Kernel, home: string, kernelKey: KeyPair): CborValue {
 
 /** Boots the kernel on `home` and serves RPC on `<home>/jitd.sock`. */
 export async function startJitd(opts: JitdOptions): Promise<Jitd> {
+  const root = opts.log ?? createLogger({ level: 'silent' });
+  const log = root.child({ component: 'jitd' });
+  let dashboard: RunningDashboard | undefined;
   const kernel = await Kernel.open(opts.home, {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
@@ -131,6 +137,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   const handlers = kernelOps(kernel, async () => ({
     ...(info(kernel, opts.home, kernelKey) as Record<string, CborValue>),
     plane: { ...planeInfo, ...(plane ? await planeHealth(plane) : {}) },
+    dashboard: dashboard?.url ?? null,
     security: {
       ...security,
       acl_rules: kernel.policy.list.length,
@@ -144,7 +151,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   for (const [op, h] of aclOps(kernel, trust, (rules) => {
     aclWrites = aclWrites
       .then(() => writeAclFile(opts.home, rules))
-      .catch((e: unknown) => debug('cannot write acl.json: %o', e));
+      .catch((e: unknown) => log.error({ err: e }, 'cannot write acl.json'));
     return aclWrites;
   }))
     handlers.set(op, h);
@@ -161,6 +168,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
     limiter,
     onDenied: (d) => {
       security.denied++;
+      log.debug({ agent: d.agent, op: d.op, reason: d.reason }, 'refused');
       if (plane === undefined || !reportable()) {
         security.unreported++;
         return;
@@ -238,7 +246,6 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
   }
   const server = new RpcServer(handlers);
   let tcp: RpcServer | undefined;
-  let dashboard: RunningDashboard | undefined;
   try {
     const address = await server.listen({ path: socketPath(opts.home) });
     let tcpAddress = '';
@@ -246,7 +253,17 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
       tcp = new RpcServer(handlers);
       tcpAddress = await tcp.listen({ host: '127.0.0.1', port: opts.tcpPort });
     }
-    debug('serving %s %s', address, tcpAddress);
+    log.info(
+      {
+        socket: address,
+        tcp: tcpAddress || null,
+        plane: planeInfo.url,
+        nodes: store.reader.size,
+        boot_ms: Math.round(store.boot.ms),
+        replayed: store.boot.replayed,
+      },
+      'serving',
+    );
     const stats = plane.stats;
     if (opts.dashboard !== undefined)
       dashboard = await startDashboard({
@@ -257,6 +274,7 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
         live,
         trust,
         plane: opts.plane === undefined ? { broker } : { url: opts.plane },
+        log: root.child({ component: 'dashboard' }),
         counts: () => ({
           ...metrics.counts,
           published: stats.published,
@@ -276,9 +294,9 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
         .then(
           ({ walOffset }) => {
             lastCheckpoint = walOffset;
-            debug('checkpoint at %d', walOffset);
+            log.info({ wal_offset: walOffset }, 'checkpoint');
           },
-          (e: unknown) => debug('checkpoint failed: %o', e),
+          (e: unknown) => log.warn({ err: e }, 'checkpoint failed'),
         )
         .finally(() => {
           checkpointing = false;
@@ -305,8 +323,11 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
           await plane.close();
           await answers?.close();
           await aclWrites;
-          await store.checkpoint().catch((e: unknown) => debug('checkpoint at stop failed: %o', e));
+          await store
+            .checkpoint()
+            .catch((e: unknown) => log.warn({ err: e }, 'checkpoint at stop failed'));
           await kernel.close();
+          log.info('stopped');
         })();
         return stopping;
       },

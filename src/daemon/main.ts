@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { JitError } from '../errors/index.js';
 import { resolveHome } from '../util/home.js';
+import { createLogger } from '../util/log.js';
 import { startJitd } from './jitd.js';
 
 const HELP = `jitd — the JIT kernel daemon
@@ -24,6 +25,10 @@ Options:
                        without it)
   --json       print the start-up line as JSON
   -h, --help   show this help
+
+Logs: structured, on standard error, readable on a terminal and JSON lines otherwise;
+JIT_LOG_LEVEL=fatal|error|warn|info|debug|trace|silent (default info), JIT_LOG_FORMAT=json|pretty.
+Debug traces of single components: NODE_DEBUG=jitd,jit:plane,… (off by default).
 
 Exit codes: 0 stopped cleanly, 1 failed to start (the message says why), 2 bad usage.
 `;
@@ -71,11 +76,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('jitd: --dashboard and --no-dashboard contradict each other\n');
     return 2;
   }
+  let log: ReturnType<typeof createLogger>;
+  try {
+    log = createLogger();
+  } catch (e) {
+    process.stderr.write(`jitd: ${(e as Error).message}\n`);
+    return 2;
+  }
   let lastReport = 0;
   let jitd: Awaited<ReturnType<typeof startJitd>>;
   try {
     jitd = await startJitd({
       home,
+      log,
       ...(tcp !== undefined ? { tcpPort: tcp } : {}),
       ...(args.values['no-dashboard']
         ? {}
@@ -122,6 +135,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  log.info({ component: 'jitd' }, 'stopping: draining and checkpointing');
   await jitd.stop();
   process.stdout.write('jitd stopped\n');
   return 0;

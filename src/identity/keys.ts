@@ -9,6 +9,7 @@ import {
 } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { blake3Hex } from '../codec/index.js';
 import { IdentityInputError, KeyFileError, KeyPermissionError } from './errors.js';
 
 /** Bytes of an Ed25519 public key and of a signature. */
@@ -30,20 +31,50 @@ export function fingerprint(publicKey: Uint8Array): string {
   return createHash('sha256').update(publicKey).digest('hex');
 }
 
+/** Public keys made so far, by raw bytes (hex): every trust store view shares them. */
+const keyObjects = new Map<string, KeyObject>();
+/** The raw bytes of each public key made here (the verification cache names keys by them). */
+const rawOf = new WeakMap<KeyObject, Uint8Array>();
+const KEY_CACHE = 4096;
+
 /** A node:crypto public key from the raw 32 bytes. */
 export function publicKeyObject(raw: Uint8Array): KeyObject {
   if (raw.length !== PUBLIC_KEY_BYTES)
     throw new IdentityInputError(`an Ed25519 public key is 32 bytes, not ${raw.length}`);
+  const hex = Buffer.from(raw).toString('hex');
+  const known = keyObjects.get(hex);
+  if (known !== undefined) return known;
   const der = new Uint8Array(SPKI_PREFIX.length + PUBLIC_KEY_BYTES);
   der.set(SPKI_PREFIX);
   der.set(raw, SPKI_PREFIX.length);
-  return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+  const k = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+  if (keyObjects.size >= KEY_CACHE) keyObjects.delete(keyObjects.keys().next().value!);
+  keyObjects.set(hex, k);
+  rawOf.set(k, Uint8Array.from(raw));
+  return k;
 }
+
+/**
+ * Signatures that verified, by BLAKE3 of (public key, signature, message): each plane in a
+ * process checks what it receives, so a broadcast heard by many agents of one process (a demo
+ * swarm, jitd's kernel plane and its dashboard) costs one Ed25519 check instead of one each.
+ * Sound because verification is a pure function of those three; only successes are kept.
+ */
+const verified = new Map<string, true>();
+const VERIFIED_CACHE = 8192;
 
 /** Verifies an Ed25519 signature; false for a signature of the wrong size. */
 export function verifyEd25519(key: KeyObject, message: Uint8Array, sig: Uint8Array): boolean {
   if (sig.length !== SIGNATURE_BYTES) return false;
-  return verify(null, message, key, sig);
+  const raw = rawOf.get(key);
+  if (raw === undefined) return verify(null, message, key, sig);
+  // the key and the signature have fixed sizes, so the concatenation is unambiguous
+  const id = blake3Hex(raw, sig, message);
+  if (verified.has(id)) return true;
+  if (!verify(null, message, key, sig)) return false;
+  if (verified.size >= VERIFIED_CACHE) verified.delete(verified.keys().next().value!);
+  verified.set(id, true);
+  return true;
 }
 
 /**

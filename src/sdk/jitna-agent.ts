@@ -73,6 +73,12 @@ export interface JitnaAgentOptions {
   readonly onProposal?: (p: Proposal) => ProposalAnswer | Promise<ProposalAnswer>;
   /** Heartbeat period (default 5 s); cards are dropped after three missed. */
   readonly heartbeatMs?: number;
+  /**
+   * Ask the others to announce themselves at start, rather than wait for their next heartbeat
+   * (default true). An agent that only answers proposals never discovers anyone and may skip it:
+   * in a swarm started at once, every ask makes every agent announce.
+   */
+  readonly solicit?: boolean;
   /** How long an open offer waits for an answer (default 10 s). */
   readonly stepTimeoutMs?: number;
   /**
@@ -173,16 +179,17 @@ export class JitnaAgent {
     a.subs.push(await o.plane.subscribe(REGISTRY_TOPIC, (m) => a.onRegistry(m)));
     a.subs.push(await o.plane.subscribe(inboxTopic(a.id), (m) => a.onInbox(m)));
     // a newcomer asks the others to announce now, rather than wait for their next heartbeat
-    await a.send(
-      createPacket({
-        source: a.id,
-        target: BROADCAST,
-        type: 'heartbeat',
-        payload: {},
-        metadata: { solicit: true },
-      }),
-      REGISTRY_TOPIC,
-    );
+    if (o.solicit !== false)
+      await a.send(
+        createPacket({
+          source: a.id,
+          target: BROADCAST,
+          type: 'heartbeat',
+          payload: {},
+          metadata: { solicit: true },
+        }),
+        REGISTRY_TOPIC,
+      );
     if (o.capabilities !== undefined) {
       await a.announce();
       a.timer = setInterval(() => {

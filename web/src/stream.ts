@@ -13,6 +13,8 @@ export interface StreamStats {
   /** The number of the last event seen. */
   last: number;
   connected: boolean;
+  /** The longest the page's event loop was late (ms): how unresponsive it got. */
+  maxLag: number;
 }
 
 export const stats: StreamStats = {
@@ -23,7 +25,17 @@ export const stats: StreamStats = {
   ticks: 0,
   last: 0,
   connected: false,
+  maxLag: 0,
 };
+{
+  const every = 100;
+  let at = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    stats.maxLag = Math.max(stats.maxLag, now - at - every);
+    at = now;
+  }, every);
+}
 (globalThis as unknown as { jitDashboard: StreamStats }).jitDashboard = stats;
 
 type Listener<T> = (v: T) => void;
