@@ -173,7 +173,7 @@ export async function runDemoSwarm(o: DemoOptions): Promise<DemoResult> {
               accept: true,
               run: async (terms): Promise<JsonMap> => {
                 const sws = terms.sws as string;
-                const at = String(terms.intent ?? '0');
+                const at = String(terms.slot ?? '0');
                 if (role === 'review') {
                   findings++;
                   await a.analyze(sws, {
@@ -226,7 +226,7 @@ export async function runDemoSwarm(o: DemoOptions): Promise<DemoResult> {
             ...kinds.map((action) => ({
               action,
               format: groupFormat(i),
-              terms: { intent: i + 1 },
+              terms: { slot: `${run}-${i + 1}` },
             })),
           ],
           risk: 'medium',

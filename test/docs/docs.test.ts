@@ -109,6 +109,27 @@ describe('docs - README and INTERNALS stay true', () => {
     }
   });
 
+  it('the dashboard block of the README runs verbatim against a live jitd with its dashboard', async () => {
+    const readme = await read('README.md');
+    const at = readme.indexOf('## Watch it: the dashboard');
+    assert.ok(at >= 0);
+    assert.match(readme.slice(at), /!\[[^\]]*\]\(docs\/dashboard\.png\)/);
+    await readFile(join(root, 'docs/dashboard.png')); // the picture is there
+    const block = readme.slice(at).match(/```sh\n([\s\S]*?)```/)![1]!;
+    const home = await mkdtemp(join(tmpdir(), 'jit-readme-dash-'));
+    const jitd = await startJitd({ home, dashboard: { port: 0 } });
+    try {
+      const r = await runBlock(block, home);
+      assert.equal(r.status, 0, `README dashboard block failed:\n${r.stdout}\n${r.stderr}`);
+      assert.ok(r.stdout.includes(`dashboard  ${jitd.dashboardUrl}`), r.stdout);
+      assert.match(r.stdout, /demo: 12 agents, 1 intents, 1 committed, 6 patches, 1 findings/);
+      assert.match(r.stdout, /audit trail ok: 1 entries/);
+    } finally {
+      await jitd.stop();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   it('the security block of the README runs verbatim against a live jitd', async () => {
     const readme = await read('README.md');
     const block = readme

@@ -9,7 +9,9 @@ import {
   KeyFileError,
   KeyPair,
   KeyPermissionError,
+  publicKeyObject,
   TrustStore,
+  verifyEd25519,
 } from '../../src/identity/index.js';
 import { tmpDirs } from '../helpers/tmp.js';
 
@@ -51,6 +53,28 @@ describe('keys', () => {
     const s = new Uint8Array(32).fill(7);
     assert.deepEqual(KeyPair.fromSeed(s).publicKey, KeyPair.fromSeed(s).publicKey);
     assert.throws(() => KeyPair.fromSeed(new Uint8Array(31)), IdentityInputError);
+  });
+});
+
+describe('signature checks, cached per process', () => {
+  it('a cached success never vouches for another message, signature or key', () => {
+    const a = KeyPair.generate();
+    const b = KeyPair.generate();
+    const ka = publicKeyObject(a.publicKey);
+    const kb = publicKeyObject(b.publicKey);
+    assert.equal(publicKeyObject(a.publicKey), ka, 'one key object per public key');
+    const m = new TextEncoder().encode('pay 10 to bob');
+    const sig = a.sign(m);
+    for (let i = 0; i < 3; i++) assert.equal(verifyEd25519(ka, m, sig), true); // cached after the first
+    const other = new TextEncoder().encode('pay 99 to bob');
+    assert.equal(verifyEd25519(ka, other, sig), false);
+    assert.equal(verifyEd25519(kb, m, sig), false);
+    const flipped = Uint8Array.from(sig);
+    flipped[0]! ^= 1;
+    assert.equal(verifyEd25519(ka, m, flipped), false);
+    assert.equal(verifyEd25519(ka, m, sig.subarray(0, 63)), false);
+    // and a failure is not remembered as one: the right signature still verifies
+    assert.equal(verifyEd25519(kb, m, b.sign(m)), true);
   });
 });
 

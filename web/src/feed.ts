@@ -28,18 +28,38 @@ function describe(e: LiveEvent): string {
   }
 }
 
-/** The newest events first. */
+interface Line {
+  readonly n: number;
+  readonly text: string;
+  /** Consecutive events that read the same, shown once. */
+  readonly times: number;
+}
+
+/** The newest events first; a run of events that read the same is one line with a count. */
 export function Feed() {
-  const [lines, setLines] = useState<readonly LiveEvent[]>([]);
+  const [lines, setLines] = useState<readonly Line[]>([]);
   useEffect(
     () =>
       onEvents((batch) =>
-        setLines((now) => [...batch.slice(-KEEP).reverse(), ...now].slice(0, KEEP)),
+        setLines((now) => {
+          const out = [...now];
+          for (const e of batch) {
+            const text = describe(e);
+            const top = out[0];
+            if (top !== undefined && top.text === text)
+              out[0] = { n: e.n, text, times: top.times + 1 };
+            else out.unshift({ n: e.n, text, times: 1 });
+          }
+          return out.slice(0, KEEP);
+        }),
       ),
     [],
   );
   return html`<ul class="feed" data-testid="feed">
     ${lines.length === 0 ? html`<li class="muted">Nothing yet: events appear here as they happen.</li>` : null}
-    ${lines.map((e) => html`<li key=${e.n}><span class="muted">#${e.n}</span> ${describe(e)}</li>`)}
+    ${lines.map(
+      (l) =>
+        html`<li key=${l.n}><span class="muted">#${l.n}</span> ${l.text}${l.times > 1 ? html` <span class="muted">×${l.times}</span>` : null}</li>`,
+    )}
   </ul>`;
 }
