@@ -29,6 +29,8 @@ export interface DemoResult {
 export interface DemoOptions {
   /** The data directory of the running jitd. */
   readonly home: string;
+  /** The plane jitd's bridge listens on (a broker URL); default: jitd's own relay. */
+  readonly plane?: string;
   /** Agents in the swarm (at least 8: a lead, three workers and four judges). @default 12 */
   readonly agents?: number;
   /** Intents run at once, each by its own lead. @default one per 12 agents */
@@ -128,11 +130,14 @@ export async function runDemoSwarm(o: DemoOptions): Promise<DemoResult> {
     for (let i = 0; i < names.length; i += 16)
       agents.push(
         ...(await Promise.all(
-          names
-            .slice(i, i + 16)
-            .map((n) =>
-              Agent.connect({ agent: n.id, key: keys.get(n.id)!, plane: socketPath(o.home) }),
-            ),
+          names.slice(i, i + 16).map((n) =>
+            Agent.connect({
+              agent: n.id,
+              key: keys.get(n.id)!,
+              plane: o.plane ?? socketPath(o.home),
+              kernel: socketPath(o.home),
+            }),
+          ),
         )),
       );
     o.say(`${agents.length} agents connected; announcing capability cards`);

@@ -30,7 +30,10 @@ Options:
   --json        the summary as JSON on stdout (progress stays on stderr)
 `;
 
-async function running(home: string): Promise<string | null | undefined> {
+/** The running jitd's dashboard and plane, or undefined when none answers. */
+async function running(
+  home: string,
+): Promise<{ dashboard: string | null; plane: string } | undefined> {
   let c: RpcClient;
   try {
     c = await RpcClient.connect({ path: socketPath(home) });
@@ -40,8 +43,11 @@ async function running(home: string): Promise<string | null | undefined> {
   }
   try {
     await c.login(await adminSigner(home));
-    const info = (await c.call('jit.info', {})) as { dashboard?: string | null };
-    return info.dashboard ?? null;
+    const info = (await c.call('jit.info', {})) as {
+      dashboard?: string | null;
+      plane?: { url?: string };
+    };
+    return { dashboard: info.dashboard ?? null, plane: info.plane?.url ?? 'native' };
   } finally {
     await c.close();
   }
@@ -70,8 +76,18 @@ export async function demo(
     );
   let where = home;
   let own: { stop(): Promise<void>; dir: string } | undefined;
-  let dashboard = await running(home);
-  if (dashboard === undefined) {
+  const up = await running(home);
+  let dashboard = up?.dashboard ?? null;
+  // the agents talk on jitd's plane: its own relay, or the broker it listens on
+  let plane: string | undefined = process.env.JIT_PLANE || undefined;
+  if (plane === undefined && up !== undefined && up.plane !== 'native') {
+    if (up.plane.includes(':***@'))
+      return usage(
+        `jitd listens on ${up.plane}; set JIT_PLANE to that URL with its password for the demo's agents\n`,
+      );
+    plane = up.plane;
+  }
+  if (up === undefined) {
     const dir = await mkdtemp(join(tmpdir(), 'jit-demo-'));
     io.err(`demo: no jitd at ${home}; starting one on ${dir}\n`);
     const j = await startJitd({ home: dir, dashboard: {} });
@@ -88,6 +104,7 @@ export async function demo(
   try {
     const r = await runDemoSwarm({
       home: where,
+      ...(plane !== undefined && own === undefined ? { plane } : {}),
       ...(agents !== undefined ? { agents } : {}),
       ...(intents !== undefined ? { intents } : {}),
       say: (line) =>

@@ -91,6 +91,37 @@ describe('jitd with --plane nats://', { skip }, () => {
     }
   });
 
+  it('jit demo runs on the NATS plane, and the dashboard hears its agents and negotiations there', async () => {
+    const jitd = await startJitd({ home: await tmp(), plane: jitdUrl, dashboard: { port: 0 } });
+    try {
+      const io = capture();
+      const before = process.env.JIT_PLANE;
+      process.env.JIT_PLANE = jitdUrl; // the demo's agents on jitd's broker
+      try {
+        assert.equal(await main(['demo', '--home', jitd.home, '--json'], io), 0, io.stderr);
+      } finally {
+        if (before === undefined) delete process.env.JIT_PLANE;
+        else process.env.JIT_PLANE = before;
+      }
+      assert.equal((JSON.parse(io.stdout) as { committed: number }).committed, 1);
+      type Live = { ticks: { agents: { agent: string }[]; negotiations: { state: string }[] }[] };
+      let live: Live | undefined;
+      for (let i = 0; i < 40; i++) {
+        live = (await (await fetch(new URL('/api/live', jitd.dashboardUrl!))).json()) as Live;
+        const t = live.ticks.at(-1);
+        if (t?.negotiations.some((n) => n.state === 'completed')) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const t = live!.ticks.at(-1)!;
+      assert.ok(t.agents.filter((a) => a.agent.startsWith('demo-')).length >= 12);
+      assert.ok(t.negotiations.filter((n) => n.state === 'completed').length >= 7); // 3 workers, 4 judges
+      const metrics = await (await fetch(new URL('/metrics', jitd.dashboardUrl!))).text();
+      assert.match(metrics, /^jit_transport_up\{transport="nats"\} 1$/m);
+    } finally {
+      await jitd.stop();
+    }
+  });
+
   it('refuses to start on a plane it cannot reach, saying which, and leaves the data directory free', async () => {
     const home = await tmp();
     await assert.rejects(
