@@ -52,6 +52,7 @@ export async function startDashboard(o: DashboardSetup): Promise<RunningDashboar
       metrics: o.metrics,
       counts: o.counts,
       actor: signer.agent,
+      log: o.log,
       ...(o.port !== undefined ? { port: o.port } : {}),
       ...(o.actions ? { actions: true } : {}),
     });

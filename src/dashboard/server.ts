@@ -7,6 +7,7 @@ import { debuglog } from 'node:util';
 import { toJsonText } from '../codec/index.js';
 import { JitError } from '../errors/index.js';
 import type { RpcCalls } from '../sdk/index.js';
+import type { Logger } from '../util/log.js';
 import type { LiveModel, Numbered } from './live.js';
 import type { JitMetrics } from './metrics.js';
 import { AuditWatch, history, pathDiff } from './reads.js';
@@ -38,6 +39,8 @@ export interface DashboardOptions {
   readonly port?: number;
   /** Offer actions (discarding an SWS) through the same RPC as the CLI. @default false */
   readonly actions?: boolean;
+  /** Where a request that failed unexpectedly is reported (jitd's structured log). */
+  readonly log?: Pick<Logger, 'warn'>;
 }
 
 /** One tick of the live charts and lists. */
@@ -287,6 +290,7 @@ export class Dashboard {
       json(res, { error: 'the page is not built: run npm run build' }, 500);
     else {
       debug('request failed: %o', e);
+      this.o.log?.warn({ err: e }, 'a dashboard request failed');
       json(res, { error: (e as Error).message ?? String(e) }, 500);
     }
   }
