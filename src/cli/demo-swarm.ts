@@ -103,11 +103,8 @@ export async function runDemoSwarm(o: DemoOptions): Promise<DemoResult> {
   const groupFormat = (g: number): string => `intent-${g + 1}`;
   const keys = new Map(names.map((n) => [n.id, KeyPair.generate()]));
 
-  const admin = await RpcClient.connect(
-    { path: socketPath(o.home) },
-    { login: await adminSigner(o.home) },
-  );
   const adminKey = await adminSigner(o.home);
+  const admin = await RpcClient.connect({ path: socketPath(o.home) }, { login: adminKey });
   const agents: Agent[] = [];
   const jitnas: JitnaAgent[] = [];
   let patches = 0;

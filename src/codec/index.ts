@@ -27,6 +27,6 @@ export {
   FrameReader,
 } from './frame.js';
 export { fromHex, isHashHex, toHex } from './hex.js';
-export { jsonProblem, toJsonText } from './json.js';
+export { isPlainMap, jsonProblem, toJsonText } from './json.js';
 export { MAX_DEPTH } from './limits.js';
 export type { CborMap, CborValue } from './value.js';

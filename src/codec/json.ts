@@ -4,7 +4,8 @@
  * validator, the intent language and the kernel's audit events.
  */
 
-function isPlainMap(v: unknown): v is Record<string, unknown> {
+/** A JSON object as decoding makes it: a plain object, not an array, byte string or class. */
+export function isPlainMap(v: unknown): v is Record<string, unknown> {
   return (
     v !== null &&
     typeof v === 'object' &&

@@ -1,4 +1,4 @@
-import type { CborValue } from '../codec/index.js';
+import { type CborValue, isPlainMap } from '../codec/index.js';
 import type { Message } from '../mp/index.js';
 
 type Obj = Record<string, CborValue>;
@@ -59,6 +59,15 @@ const STATE_AFTER: Record<string, string> = {
   fail: 'failed',
 };
 const TERMINAL = new Set(['completed', 'rejected', 'cancelled', 'failed', 'expired']);
+
+/** SWS calls that change nothing (no event). */
+const SWS_READS = new Set([
+  'shadow.read',
+  'shadow.files',
+  'shadow.diff',
+  'shadow.status',
+  'shadow.list',
+]);
 
 /** Cards are dropped after this long without a heartbeat (three missed heartbeats of 5 s). */
 const CARD_TTL_MS = 15_000;
@@ -139,24 +148,20 @@ export class LiveModel {
 
   /** A kernel operation answered successfully (jitd's instrumented handler table calls this). */
   kernelOp(op: string, payload: CborValue, result: CborValue, by: string | null): void {
-    const p = (isObj(payload) ? payload : {}) as Obj;
-    const r = (isObj(result) ? result : {}) as Obj;
-    if (op.startsWith('shadow.') && op !== 'shadow.read' && op !== 'shadow.files') {
-      if (op === 'shadow.diff' || op === 'shadow.status' || op === 'shadow.list') return;
+    const p = (isPlainMap(payload) ? payload : {}) as Obj;
+    const r = (isPlainMap(result) ? result : {}) as Obj;
+    const name = op === 'collapse.commit' ? 'shadow.commit' : op;
+    if (name.startsWith('shadow.') && !SWS_READS.has(name)) {
       const sws = typeof p.id === 'string' ? p.id : typeof r.id === 'string' ? r.id : null;
       if (sws === null) return;
-      this.emit({ type: 'sws', sws, op: op.slice(7), by });
-      if (op === 'shadow.commit' && r.updated !== false)
+      this.emit({ type: 'sws', sws, op: name.slice(7), by });
+      if (name === 'shadow.commit' && r.updated !== false)
         this.emit({ type: 'ref', ref: typeof r.ref === 'string' ? r.ref : null });
-    } else if (op === 'collapse.commit') {
-      if (typeof p.id === 'string') this.emit({ type: 'sws', sws: p.id, op: 'commit', by });
-      if (r.updated !== false)
-        this.emit({ type: 'ref', ref: typeof r.ref === 'string' ? r.ref : null });
-    } else if (op.startsWith('ref.') && op !== 'ref.get' && op !== 'ref.list') {
+    } else if (name.startsWith('ref.') && name !== 'ref.get' && name !== 'ref.list') {
       this.emit({ type: 'ref', ref: typeof p.name === 'string' ? p.name : null });
-    } else if (op === 'audit.append') {
+    } else if (name === 'audit.append') {
       this.emit({ type: 'audit', seq: typeof r.seq === 'number' ? r.seq : null });
-    } else if (op === 'acl.set' || op === 'agent.add' || op === 'agent.remove') {
+    } else if (name === 'acl.set' || name === 'agent.add' || name === 'agent.remove') {
       this.emit({ type: 'policy' });
     }
   }
@@ -167,10 +172,10 @@ export class LiveModel {
     const a = this.agent(m.sender, now);
     a.messages++;
     a.thisSecond++;
-    const p = (isObj(m.payload) ? m.payload : {}) as Obj;
+    const p = (isPlainMap(m.payload) ? m.payload : {}) as Obj;
     if (m.topic === 'jit.jitna.registry') {
       const card = (p.payload as Obj | undefined)?.card;
-      if (isObj(card)) {
+      if (isPlainMap(card)) {
         const joined = a.card === null;
         a.card = card as Obj;
         if (joined) this.emit({ type: 'agent', agent: m.sender, joined: true });
@@ -215,7 +220,7 @@ export class LiveModel {
   private step(sender: string, packet: Obj, now: number): void {
     const neg = (packet.payload as Obj | undefined)?.negotiation;
     const id = packet.correlation_id;
-    if (!isObj(neg) || typeof id !== 'string') return;
+    if (!isPlainMap(neg) || typeof id !== 'string') return;
     const kind = (neg as Obj).kind;
     if (typeof kind !== 'string' || !(kind in STATE_AFTER)) return;
     let c = this.open.get(id);
@@ -241,7 +246,7 @@ export class LiveModel {
     const terms = ((neg as Obj).terms ?? ((neg as Obj).offer as Obj | undefined)?.terms) as
       | Obj
       | undefined;
-    if (isObj(terms) && typeof terms.action === 'string') c.action = terms.action;
+    if (isPlainMap(terms) && typeof terms.action === 'string') c.action = terms.action;
     this.emit({ type: 'negotiation', conversation: id, kind, from: sender });
     if (TERMINAL.has(c.state)) this.retire(id, c.state);
   }
@@ -306,8 +311,4 @@ export class LiveModel {
       open: this.open.size,
     };
   }
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }

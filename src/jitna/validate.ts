@@ -1,4 +1,4 @@
-import { type CborValue, encode, jsonProblem } from '../codec/index.js';
+import { type CborValue, encode, isPlainMap, jsonProblem } from '../codec/index.js';
 import {
   BROADCAST,
   FIELDS,
@@ -107,16 +107,6 @@ function shown(v: unknown): string {
   return Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : typeof v;
 }
 
-function isMap(v: unknown): v is Record<string, unknown> {
-  return (
-    v !== null &&
-    typeof v === 'object' &&
-    !Array.isArray(v) &&
-    !(v instanceof Uint8Array) &&
-    (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)
-  );
-}
-
 function agentIdProblem(v: unknown): string | undefined {
   if (typeof v !== 'string') return `is ${shown(v)}, not a string`;
   if (v.length > MAX_ID) return `is longer than ${MAX_ID} characters`;
@@ -151,7 +141,7 @@ export function validateReading(
     void errors.push({ code, field, message });
   const warn = (code: IssueCode, field: string, message: string): void =>
     void warnings.push({ code, field, message });
-  if (!isMap(p)) {
+  if (!isPlainMap(p)) {
     err('not_a_packet', '', `a packet is a map of fields, not ${shown(p)}`);
     return { is_valid: false, errors, warnings };
   }
@@ -286,7 +276,7 @@ export function validateReading(
   ] as const) {
     const v = p[f];
     if (v === undefined || v === null) continue;
-    if (!isMap(v)) {
+    if (!isPlainMap(v)) {
       err(f, f, `${f} is ${shown(v)}, not a map`);
       continue;
     }
@@ -306,7 +296,7 @@ export function validateReading(
           : `metadata exceeds maximum size of ${max} bytes`,
       );
   }
-  if (isMap(p.payload) && Object.keys(p.payload).length === 0)
+  if (isPlainMap(p.payload) && Object.keys(p.payload).length === 0)
     warn('empty_payload', 'payload', 'Packet has empty payload');
 
   // threading
@@ -358,7 +348,7 @@ export function validateReading(
       err('compressed', 'compressed', `compressed is ${shown(p.compressed)}, not true or false`);
     else if (
       p.compressed &&
-      isMap(p.payload) &&
+      isPlainMap(p.payload) &&
       !(Object.keys(p.payload).length === 1 && typeof p.payload.compressed_data === 'string')
     )
       err(
