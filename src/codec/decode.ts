@@ -1,3 +1,4 @@
+import { copyBytes } from './bytes.js';
 import { CborDecodeError, type CborDecodeReason } from './errors.js';
 import { MAX_DEPTH } from './limits.js';
 import type { CborValue } from './value.js';
@@ -210,7 +211,7 @@ function readItem(depth: number): CborValue {
     }
     case 2: {
       const n = readLength(ai, start, 1);
-      const out = buf.slice(pos, pos + n);
+      const out = copyBytes(buf, pos, pos + n);
       pos += n;
       return out;
     }

@@ -1,3 +1,4 @@
+import { copyBytes } from './bytes.js';
 import { CborEncodeError, type CborEncodeReason } from './errors.js';
 import { MAX_DEPTH } from './limits.js';
 import type { CborValue } from './value.js';
@@ -332,7 +333,7 @@ export function encode(value: CborValue): Uint8Array {
   let out: Uint8Array;
   if (pos - start > LARGE) {
     // a large result is copied out, so the chunk keeps serving small ones
-    out = buf.slice(start, pos);
+    out = copyBytes(buf, start, pos);
   } else {
     out = buf.subarray(start, pos);
     // keep the next item 8-byte aligned; once a chunk is mostly used, start a fresh one

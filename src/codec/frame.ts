@@ -1,4 +1,5 @@
 import { blake3, equalBytes, HASH_BYTES } from './blake3.js';
+import { allocBytes, copyBytes } from './bytes.js';
 import { FrameChecksumError, FrameError } from './errors.js';
 
 /**
@@ -23,8 +24,9 @@ export interface Frame {
 export function encodeFrame(payload: Uint8Array, flags = 0): Uint8Array {
   if (flags !== 0)
     throw new FrameError('unsupported-flags', 0, `flags 0x${flags.toString(16)} are not supported`);
-  const out = new Uint8Array(FRAME_OVERHEAD + payload.length);
-  const dv = new DataView(out.buffer);
+  // every byte is written below: header, payload, checksum
+  const out = allocBytes(FRAME_OVERHEAD + payload.length);
+  const dv = new DataView(out.buffer, out.byteOffset, FRAME_HEADER_BYTES);
   dv.setUint32(0, FRAME_MAGIC);
   dv.setUint16(4, FRAME_VERSION);
   dv.setUint16(6, flags);
@@ -79,7 +81,7 @@ function verified(bytes: Uint8Array, at: number, length: number, where: number):
   return {
     version: FRAME_VERSION,
     flags: 0,
-    payload: bytes.slice(at + FRAME_HEADER_BYTES, bodyEnd),
+    payload: copyBytes(bytes, at + FRAME_HEADER_BYTES, bodyEnd),
   };
 }
 

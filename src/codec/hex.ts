@@ -12,21 +12,25 @@ export function toHex(bytes: Uint8Array): string {
   return s;
 }
 
-function nibble(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  return -1;
-}
+/** Nibble values of the ASCII codes of lowercase hex digits; -1 for every other code below 128. */
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) NIBBLE[digits.charCodeAt(i)] = i;
 
-/** Parses lowercase hex; returns undefined for odd length, uppercase or non-hex characters. */
+/**
+ * Parses lowercase hex; returns undefined for odd length, uppercase or non-hex characters. One
+ * table lookup per character into a fresh array: no regular expression or Buffer (ids are parsed
+ * several times per kernel operation).
+ */
 export function fromHex(s: string): Uint8Array | undefined {
-  if (s.length % 2 !== 0) return undefined;
-  if (s.length === 64) return HASH_HEX.test(s) ? new Uint8Array(Buffer.from(s, 'hex')) : undefined;
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) {
-    const hi = nibble(s.charCodeAt(2 * i));
-    const lo = nibble(s.charCodeAt(2 * i + 1));
-    if (hi < 0 || lo < 0) return undefined;
+  const n = s.length >> 1;
+  if (n * 2 !== s.length) return undefined;
+  const out = new Uint8Array(n);
+  for (let i = 0, j = 0; i < n; i++, j += 2) {
+    const a = s.charCodeAt(j);
+    const b = s.charCodeAt(j + 1);
+    const hi = a < 128 ? NIBBLE[a]! : -1;
+    const lo = b < 128 ? NIBBLE[b]! : -1;
+    if ((hi | lo) < 0) return undefined;
     out[i] = (hi << 4) | lo;
   }
   return out;

@@ -4,6 +4,7 @@
  */
 export { blake3, blake3Hex, blake3Stream, equalBytes, HASH_BYTES } from './blake3.js';
 export { blake3Prefixed } from './blake3-small.js';
+export { allocBytes, copyBytes } from './bytes.js';
 export { decode, decodePrefix } from './decode.js';
 export { compareEncodedKeys, encode, encodeTo } from './encode.js';
 export {

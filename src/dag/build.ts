@@ -1,4 +1,4 @@
-import { blake3Hex, type CborValue, fromHex } from '../codec/index.js';
+import { allocBytes, blake3Hex, type CborValue, fromHex } from '../codec/index.js';
 import { encodeNode, type JitNode, type NodeId, type NodeType } from './node.js';
 
 export { nodeId } from './node.js';
@@ -29,6 +29,31 @@ export function makeNode(
 
 export function blobNode(content: Uint8Array): JitNode {
   return { type: 'blob', parents: [ROOT_ID], payload: content, meta: { lamport: 1 } };
+}
+
+// A blob's encoding is a fixed prefix, the content's byte-string head, then the content: its
+// payload key sorts last. The prefix is what an empty blob encodes to, less its 0x40 head.
+const EMPTY_BLOB = encodeNode(blobNode(new Uint8Array(0)));
+const BLOB_PREFIX = EMPTY_BLOB.slice(0, EMPTY_BLOB.length - 1);
+
+/**
+ * `encodeNode(blobNode(content))`, written straight into one array: the kernel encodes a blob per
+ * `put`, and the general encoder's map and key work is the same every time (test/dag/build.test.ts
+ * checks the two agree).
+ */
+export function encodeBlob(content: Uint8Array): Uint8Array {
+  const n = content.length;
+  const head = n < 24 ? 1 : n < 0x100 ? 2 : n < 0x1_0000 ? 3 : n < 0x1_0000_0000 ? 5 : 9;
+  const out = allocBytes(BLOB_PREFIX.length + head + n);
+  out.set(BLOB_PREFIX);
+  let at = BLOB_PREFIX.length;
+  if (head === 1) out[at++] = 0x40 | n;
+  else {
+    out[at++] = 0x40 | [0, 0, 24, 25, 0, 26, 0, 0, 0, 27][head]!;
+    for (let i = head - 2; i >= 0; i--) out[at++] = Math.floor(n / 256 ** i) & 0xff;
+  }
+  out.set(content, at);
+  return out;
 }
 
 export function treeNode(entries: Readonly<Record<string, TreeEntry>>): JitNode {

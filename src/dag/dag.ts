@@ -117,18 +117,22 @@ export class Dag implements DagReader {
      * For nodes the caller built itself: `known[i]` is the node whose canonical encoding is
      * `batch[i]`, and its id. Saves hashing and decoding them again; every check still runs.
      */
-    known?: readonly { readonly node: JitNode; readonly idBytes: Uint8Array }[],
+    known?: readonly {
+      readonly node: JitNode;
+      readonly idBytes: Uint8Array;
+      readonly id?: NodeId;
+    }[],
   ): PreparedNode[] {
     const pending = new Map<NodeId, AdmittedNode>();
     const outer = admitted ?? EMPTY;
-    const laterInBatch = new Set<NodeId>();
-    const ids = batch.map((b, i) => known?.[i]?.idBytes ?? blake3(b));
-    for (const idb of ids) laterInBatch.add(toHex(idb));
+    const idBytesAll = batch.map((b, i) => known?.[i]?.idBytes ?? blake3(b));
+    const ids = idBytesAll.map((b, i) => known?.[i]?.id ?? toHex(b));
+    const laterInBatch = new Set<NodeId>(ids);
     const out: PreparedNode[] = [];
     for (let i = 0; i < batch.length; i++) {
       const bytes = batch[i]!;
-      const idBytes = ids[i]!;
-      const id = toHex(idBytes);
+      const idBytes = idBytesAll[i]!;
+      const id = ids[i]!;
       laterInBatch.delete(id);
       const k = known?.[i];
       const raw: RawNode =

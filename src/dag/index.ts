@@ -4,6 +4,7 @@
  */
 export {
   blobNode,
+  encodeBlob,
   makeNode,
   nodeId,
   ROOT_BYTES,

@@ -142,7 +142,9 @@ export class LiveModel {
   }
 
   private emit(e: LiveEvent): void {
-    const numbered = { ...e, n: ++this.n } as Numbered;
+    const n = ++this.n;
+    if (this.listeners.size === 0) return;
+    const numbered = { ...e, n } as Numbered;
     for (const l of this.listeners) l(numbered);
   }
 

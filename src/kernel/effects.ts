@@ -1,5 +1,5 @@
 import { blake3, toHex } from '../codec/index.js';
-import { blobNode, encodeNode, type NodeId } from '../dag/index.js';
+import { blobNode, encodeBlob, type NodeId } from '../dag/index.js';
 import type { KnownNode } from '../store/index.js';
 import { PatchConflictError, PatchInputError } from './errors.js';
 import { applyHunks, fromLines, merge3, toLines } from './lines.js';
@@ -120,11 +120,11 @@ export function patchEffects(
   const blobs: KnownNode[] = [];
   // each blob is encoded and hashed once; the store takes bytes and id as they are
   const putBlob = (content: Uint8Array): NodeId => {
-    const node = blobNode(content);
-    const bytes = encodeNode(node);
+    const bytes = encodeBlob(content);
     const idBytes = blake3(bytes);
-    blobs.push({ node, bytes, idBytes });
-    return toHex(idBytes);
+    const id = toHex(idBytes);
+    blobs.push({ node: blobNode(content), bytes, idBytes, id });
+    return id;
   };
   for (const op of patch.ops) applyOp(view, op, putBlob, blobs, head);
   const effects = [...view.local].sort(([a], [b]) => (a < b ? -1 : 1));

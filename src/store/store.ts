@@ -45,6 +45,8 @@ export interface KnownNode {
   readonly node: JitNode;
   readonly bytes: Uint8Array;
   readonly idBytes: Uint8Array;
+  /** `idBytes` as text, when the caller has it already. */
+  readonly id?: NodeId;
 }
 
 /** What a transaction may add; each call is checked against the admitted state at once. */

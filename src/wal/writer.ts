@@ -1,4 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
+import { allocBytes } from '../codec/index.js';
 import { WalClosedError, WalRecordError } from './errors.js';
 import {
   MAX_RECORD_PAYLOAD,
@@ -103,7 +104,8 @@ export class WalWriter {
       }
       total += RECORD_OVERHEAD + e.payload.length;
     }
-    const bytes = new Uint8Array(total);
+    // writeRecord fills every byte: header, payload, checksum
+    const bytes = allocBytes(total);
     const result: Appended[] = [];
     let at = 0;
     for (const e of entries) {
