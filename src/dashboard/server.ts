@@ -126,7 +126,10 @@ export class Dashboard {
     }
     d.port = (d.server.address() as AddressInfo).port;
     d.last = o.counts();
-    d.unlisten = o.live.listen((e) => d.queue.push(e));
+    // with no page open nothing is queued: a page that connects starts from the current number
+    d.unlisten = o.live.listen((e) => {
+      if (d.clients.size > 0) d.queue.push(e);
+    });
     d.timers.push(
       setInterval(() => d.flush(), FLUSH_MS),
       setInterval(() => d.tick(), 1000),
@@ -155,6 +158,7 @@ export class Dashboard {
   private flush(): void {
     if (this.queue.length === 0) return;
     const batch = this.queue.splice(0);
+    if (this.clients.size === 0) return;
     const frame = `id: ${batch[batch.length - 1]!.n}\nevent: events\ndata: ${JSON.stringify(batch)}\n\n`;
     for (const c of this.clients) {
       if (c.writableLength > MAX_BACKLOG) {

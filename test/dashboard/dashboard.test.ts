@@ -156,6 +156,24 @@ describe('the dashboard beside jitd', () => {
       v(after, 'jit_rpc_duration_seconds_bucket', { op: 'shadow.apply_patch', le: '+Inf' }),
       count,
     );
+    // buckets are cumulative, in the order of their bounds, and each call is in one
+    const buckets = after.samples.filter(
+      (x) => x.name === 'jit_rpc_duration_seconds_bucket' && x.labels.op === 'shadow.apply_patch',
+    );
+    assert.equal(buckets.length, 15);
+    const le = (x: (typeof buckets)[number]) =>
+      x.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(x.labels.le);
+    for (let i = 1; i < buckets.length; i++) {
+      assert.ok(le(buckets[i]!) > le(buckets[i - 1]!));
+      assert.ok(buckets[i]!.value >= buckets[i - 1]!.value);
+    }
+    assert.ok(v(after, 'jit_rpc_duration_seconds_sum', { op: 'shadow.apply_patch' }) > 0);
+    // requests count answers and refusals alike: three patches and the refused one
+    assert.equal(
+      v(after, 'jit_rpc_requests_total', { op: 'shadow.apply_patch' }) -
+        v(before, 'jit_rpc_requests_total', { op: 'shadow.apply_patch' }),
+      4,
+    );
     // every group commit is timed
     assert.ok(v(after, 'jit_wal_syncs_total') > v(before, 'jit_wal_syncs_total'));
     assert.equal(
