@@ -126,10 +126,6 @@ export class Dashboard {
     }
     d.port = (d.server.address() as AddressInfo).port;
     d.last = o.counts();
-    // with no page open nothing is queued: a page that connects starts from the current number
-    d.unlisten = o.live.listen((e) => {
-      if (d.clients.size > 0) d.queue.push(e);
-    });
     d.timers.push(
       setInterval(() => d.flush(), FLUSH_MS),
       setInterval(() => d.tick(), 1000),
@@ -279,7 +275,15 @@ export class Dashboard {
     // the page learns where numbering stands, then every event after it
     res.write(`retry: 1000\nevent: hello\ndata: ${this.o.live.sent - this.queue.length}\n\n`);
     this.clients.add(res);
-    req.on('close', () => this.clients.delete(res));
+    // the live model is heard only while a page is open (its events cost a little each)
+    this.unlisten ??= this.o.live.listen((e) => this.queue.push(e));
+    req.on('close', () => {
+      this.clients.delete(res);
+      if (this.clients.size === 0) {
+        this.unlisten?.();
+        this.unlisten = undefined;
+      }
+    });
   }
 
   private fail(res: ServerResponse, e: unknown): void {
