@@ -2,14 +2,27 @@
 
 const digits = '0123456789abcdef';
 const HASH_HEX = /^[0-9a-f]{64}$/;
-const table: string[] = Array.from({ length: 256 }, (_, i) => digits[i >> 4]! + digits[i & 15]!);
 
+/** ASCII codes of the two hex digits of each byte value. */
+const PAIRS = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  PAIRS[2 * i] = digits.charCodeAt(i >> 4);
+  PAIRS[2 * i + 1] = digits.charCodeAt(i & 15);
+}
+/** Where the digits of ids are spelled before they become a string (ids are made per request). */
+const spell = Buffer.allocUnsafe(128);
+
+/** Lowercase hex of `bytes`: ids (up to 64 bytes) spelled by table, longer inputs by Buffer. */
 export function toHex(bytes: Uint8Array): string {
-  if (bytes.length >= 16)
+  const n = bytes.length * 2;
+  if (n > spell.length)
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += table[bytes[i]!]!;
-  return s;
+  for (let i = 0; i < bytes.length; i++) {
+    const v = bytes[i]! * 2;
+    spell[2 * i] = PAIRS[v]!;
+    spell[2 * i + 1] = PAIRS[v + 1]!;
+  }
+  return spell.toString('latin1', 0, n);
 }
 
 /** Nibble values of the ASCII codes of lowercase hex digits; -1 for every other code below 128. */

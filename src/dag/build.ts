@@ -9,6 +9,11 @@ import { ROOT_NODE } from './types.js';
 export const ROOT_BYTES: Uint8Array = encodeNode(ROOT_NODE);
 export const ROOT_ID: NodeId = blake3Hex(ROOT_BYTES);
 
+/** The parents of every blob and tree: shared, and frozen so no node can change them. */
+export const ROOT_PARENTS: readonly NodeId[] = Object.freeze([ROOT_ID]);
+/** `ROOT_PARENTS` as bytes (read only: `Dag.prepare` hands it on for every blob and tree). */
+export const ROOT_PARENT_BYTES: readonly Uint8Array[] = Object.freeze([fromHex(ROOT_ID)!]);
+
 export interface TreeEntry {
   readonly kind: 'blob' | 'tree';
   readonly id: NodeId;
@@ -28,7 +33,7 @@ export function makeNode(
 }
 
 export function blobNode(content: Uint8Array): JitNode {
-  return { type: 'blob', parents: [ROOT_ID], payload: content, meta: { lamport: 1 } };
+  return { type: 'blob', parents: ROOT_PARENTS, payload: content, meta: { lamport: 1 } };
 }
 
 // A blob's encoding is a fixed prefix, the content's byte-string head, then the content: its
@@ -60,5 +65,5 @@ export function treeNode(entries: Readonly<Record<string, TreeEntry>>): JitNode 
   const payload: Record<string, CborValue> = {};
   for (const [name, e] of Object.entries(entries))
     payload[name] = { kind: e.kind, id: fromHex(e.id)! };
-  return { type: 'tree', parents: [ROOT_ID], payload, meta: { lamport: 1 } };
+  return { type: 'tree', parents: ROOT_PARENTS, payload, meta: { lamport: 1 } };
 }

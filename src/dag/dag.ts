@@ -6,6 +6,7 @@ import {
   isHashHex,
   toHex,
 } from '../codec/index.js';
+import { ROOT_PARENT_BYTES, ROOT_PARENTS } from './build.js';
 import {
   Invariant,
   InvariantViolationError,
@@ -140,7 +141,10 @@ export class Dag implements DagReader {
           ? decodeRawNode(bytes)
           : {
               type: k.node.type,
-              parentBytes: k.node.parents.map((p) => fromHex(p)!),
+              parentBytes:
+                k.node.parents === ROOT_PARENTS
+                  ? ROOT_PARENT_BYTES
+                  : k.node.parents.map((p) => fromHex(p)!),
               payload: k.node.payload,
               lamport: k.node.meta.lamport,
             };
