@@ -86,7 +86,7 @@ export interface JitdOptions {
 function info(kernel: Kernel, home: string, kernelKey: KeyPair): CborValue {
   const store = kernel.store;
   const reader = store.reader;
-  const sws = kernel.swsSummary();
+  const sws = kernel.swsCounts();
   return {
     version: JIT_VERSION,
     home,

@@ -278,7 +278,7 @@ export class JitMetrics {
       registers,
       'jit_sws_active',
       'Shadow working sets open (ACTIVE)',
-      () => kernel.swsSummary().active,
+      () => kernel.swsCounts().active,
     );
   }
 

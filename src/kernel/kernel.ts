@@ -700,7 +700,17 @@ export class Kernel {
     return { entries: out.reverse(), head };
   }
 
-  /** Active SWS count and a digest of every SWS (for info and fsck). */
+  /** SWSs open (ACTIVE) and known: a count, cheap at any size (metrics, `jit.info`). */
+  swsCounts(): { active: number; total: number } {
+    let active = 0;
+    for (const s of this.swss.values()) if (s.state === 'ACTIVE') active++;
+    return { active, total: this.swss.size };
+  }
+
+  /**
+   * Counts and the digest of every SWS (and the ACL): the digest costs time in proportion to all
+   * SWS state (every overlay entry and patch id), so it is for fsck and tests, not for polling.
+   */
   swsSummary(): { active: number; total: number; digest: string } {
     return summarize({ swss: this.swss, acl: this.policy.list });
   }

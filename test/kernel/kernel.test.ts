@@ -176,6 +176,11 @@ describe('kernel - shadow working sets', () => {
     const d = (await k.create({ ref: 'main', owner: 'a' })).id;
     assert.deepEqual(await k.discard(d, 'a'), { state: 'DISCARDED' });
     assert.deepEqual(await k.discard(d, 'a'), { state: 'DISCARDED' });
+    await k.create({ ref: 'main', owner: 'a' });
+    // the cheap counts (metrics, jit.info) agree with the full summary: one open of three
+    const { active, total } = k.swsSummary();
+    assert.deepEqual(k.swsCounts(), { active, total });
+    assert.deepEqual(k.swsCounts(), { active: 1, total: 3 });
     await k.close();
   });
 
