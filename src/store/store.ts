@@ -1,16 +1,13 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { blake3, blake3Hex, encode, HASH_BYTES } from '../codec/index.js';
+import { blake3Hex, encode, HASH_BYTES } from '../codec/index.js';
 import {
-  type AdmittedNode,
   Dag,
   type DagReader,
   encodeNode,
   type JitNode,
   type NodeId,
   NodeIndex,
-  type NodeType,
-  type PreparedNode,
   ROOT_BYTES,
   ROOT_ID,
 } from '../dag/index.js';
@@ -20,9 +17,7 @@ import {
   openLog,
   RECORD_HEADER_BYTES,
   WalClosedError,
-  type WalEntry,
   WalOp,
-  type WalOpNumber,
   type WalRecord,
   type WalSyncObserver,
   type WalWriter,
@@ -30,43 +25,11 @@ import {
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { StoreClosedError, WalReplayError } from './errors.js';
 import { lockDir } from './lock.js';
-import {
-  checkRefUpdate,
-  decodeRefUpdate,
-  encodeRefUpdate,
-  type Ref,
-  type RefLink,
-  type RefUpdate,
-} from './refs.js';
+import { checkRefUpdate, decodeRefUpdate, type Ref, type RefUpdate } from './refs.js';
+import { Admitted, Transaction, type Tx } from './transaction.js';
 import { WalNodeSource } from './wal-source.js';
 
-/** A node with its canonical bytes and id, computed by the caller. */
-export interface KnownNode {
-  readonly node: JitNode;
-  readonly bytes: Uint8Array;
-  readonly idBytes: Uint8Array;
-  /** `idBytes` as text, when the caller has it already. */
-  readonly id?: NodeId;
-}
-
-/** What a transaction may add; each call is checked against the admitted state at once. */
-export interface Tx {
-  /** Adds nodes (canonical bytes); earlier nodes of the same transaction count as present. */
-  putNodes(batch: readonly Uint8Array[]): NodeId[];
-  put(nodes: readonly JitNode[]): NodeId[];
-  /** As `put`, for nodes the caller already encoded and hashed (bytes = encodeNode(node), id = BLAKE3(bytes)). */
-  putKnown(items: readonly KnownNode[]): NodeId[];
-  /**
-   * Adds a ref update; returns the ref after it (null: deleted). An update to the current target
-   * adds nothing, unless `link` names the SWS a collapse came from (then the record is the commit
-   * marker of that collapse).
-   */
-  setRef(u: RefUpdate, link?: RefLink): Ref | null;
-  /** Adds a record of an op the store does not own (SWS_*, SYNC_EVENT). */
-  record(op: WalOpNumber, payload: Uint8Array): void;
-  typeOf(id: NodeId): NodeType | undefined;
-  ref(name: string): Ref | undefined;
-}
+export type { KnownNode, Tx } from './transaction.js';
 
 export interface BootStats {
   /** 'used', 'none', or why the checkpoint was ignored. */
@@ -118,8 +81,7 @@ export class Store {
   private readonly source: WalNodeSource;
   private readonly writer: WalWriter;
   private readonly release: () => Promise<void>;
-  private readonly admittedNodes = new Map<NodeId, AdmittedNode & { count: number }>();
-  private readonly admittedRefs = new Map<string, { ref: Ref | null; count: number }>();
+  private readonly admitted: Admitted;
   private failure: Error | undefined;
   /** Provides the `ext` of each checkpoint: the state of the layers above, set by them. */
   checkpointExtension: (() => Uint8Array) | undefined;
@@ -139,6 +101,7 @@ export class Store {
     this.dir = init.dir;
     this.dag = init.dag;
     this.refTable = init.refs;
+    this.admitted = new Admitted(init.dag, init.refs);
     this.source = init.source;
     this.writer = init.writer;
     this.release = init.release;
@@ -297,86 +260,21 @@ export class Store {
     opts: { signal?: AbortSignal } = {},
   ): { result: T; durable: Promise<void> } {
     this.usable(opts.signal);
-    const entries: WalEntry[] = [];
-    const nodes: { prepared: PreparedNode; entry: number }[] = [];
-    const refs: { name: string; next: Ref | null; entry: number }[] = [];
-    const undo: (() => void)[] = [];
-    const putPrepared = (prepared: PreparedNode[]): NodeId[] => {
-      for (const p of prepared) {
-        if (p.exists) continue;
-        const a = this.admittedNodes.get(p.id);
-        if (a) a.count++;
-        else
-          this.admittedNodes.set(p.id, {
-            type: p.node.type,
-            lamport: p.node.meta.lamport,
-            count: 1,
-          });
-        undo.push(() => this.releaseNode(p.id));
-        nodes.push({ prepared: p, entry: entries.length });
-        entries.push({ op: WalOp.CREATE_NODE, payload: p.bytes });
-      }
-      return prepared.map((p) => p.id);
-    };
-    const tx: Tx = {
-      putNodes: (batch) => putPrepared(this.dag.prepare(batch, undefined, this.admittedNodes)),
-      put: (list) =>
-        tx.putKnown(
-          list.map((node) => {
-            const bytes = encodeNode(node);
-            return { node, bytes, idBytes: blake3(bytes) };
-          }),
-        ),
-      putKnown: (items) =>
-        putPrepared(
-          this.dag.prepare(
-            items.map((k) => k.bytes),
-            undefined,
-            this.admittedNodes,
-            items,
-          ),
-        ),
-      setRef: (u, link) => {
-        const cur = this.admittedRef(u.name);
-        const next = checkRefUpdate(u, cur, (id) => this.admittedType(id));
-        if (next !== null && cur !== undefined && cur.target === next.target && link === undefined)
-          return cur;
-        const slot = this.admittedRefs.get(u.name);
-        const before = slot ? { ...slot } : undefined;
-        if (slot) {
-          slot.ref = next;
-          slot.count++;
-        } else this.admittedRefs.set(u.name, { ref: next, count: 1 });
-        undo.push(() => {
-          if (before) this.admittedRefs.set(u.name, before);
-          else this.admittedRefs.delete(u.name);
-        });
-        refs.push({ name: u.name, next, entry: entries.length });
-        entries.push({
-          op: WalOp.SET_REF,
-          payload: encodeRefUpdate({ name: u.name, kind: u.kind, target: u.target }, link),
-        });
-        return next;
-      },
-      record: (op, payload) => {
-        entries.push({ op, payload });
-      },
-      typeOf: (id) => this.admittedType(id),
-      ref: (name) => this.admittedRef(name),
-    };
+    const tx = new Transaction(this.dag, this.admitted);
     let result: T;
     try {
       result = build(tx);
     } catch (e) {
-      for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+      tx.undo();
       throw e;
     }
+    const { entries, nodes, refs } = tx;
     if (entries.length === 0) return { result, durable: this.tail };
     let appended: Promise<Appended[]>;
     try {
       appended = this.writer.append(entries);
     } catch (e) {
-      for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+      tx.undo();
       throw e;
     }
     const durable = appended.then(
@@ -388,10 +286,9 @@ export class Store {
         for (const r of refs) {
           if (r.next === null) this.refTable.delete(r.name);
           else this.refTable.set(r.name, r.next);
-          const slot = this.admittedRefs.get(r.name)!;
-          if (--slot.count === 0) this.admittedRefs.delete(r.name);
+          this.admitted.releaseRef(r.name);
         }
-        for (const n of nodes) this.releaseNode(n.prepared.id);
+        for (const n of nodes) this.admitted.releaseNode(n.prepared.id);
       },
       (e: unknown) => {
         // only a failed write or sync poisons the store; a refused record changed nothing
@@ -401,24 +298,6 @@ export class Store {
     );
     this.tail = durable.catch(() => undefined);
     return { result, durable };
-  }
-
-  private releaseNode(id: NodeId): void {
-    const a = this.admittedNodes.get(id);
-    if (a !== undefined && --a.count === 0) this.admittedNodes.delete(id);
-  }
-
-  /** The ref as admitted (in-flight updates included). */
-  private admittedRef(name: string): Ref | undefined {
-    const a = this.admittedRefs.get(name);
-    if (a !== undefined) return a.ref ?? undefined;
-    return this.refTable.get(name);
-  }
-
-  private admittedType(id: NodeId): NodeType | undefined {
-    const a = this.admittedNodes.get(id);
-    if (a !== undefined) return a.type;
-    return this.dag.has(id) ? this.dag.info(id).type : undefined;
   }
 
   getRef(name: string): Ref | undefined {
