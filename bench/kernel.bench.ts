@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,47 @@ export interface PatchFigures {
   /** The same open loop against the durable echo server, ms. */
   readonly echoP50AtRate: number;
   readonly echoP99AtRate: number;
+  /** jitd's WAL group commits during the open loop: all, over 10 ms, and the slowest's bucket. */
+  readonly syncsAtRate: {
+    readonly all: number;
+    readonly over10ms: number;
+    readonly slowest: string;
+  };
+}
+
+/** jitd's WAL sync histogram (cumulative counts by bucket bound), read from its `/metrics`. */
+function walSyncBuckets(url: string): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    httpGet(`${url}metrics`, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+      });
+      res.on('end', () => {
+        const out = new Map<string, number>();
+        for (const m of text.matchAll(/^jit_wal_sync_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm))
+          out.set(m[1]!, Number(m[2]));
+        resolve(out);
+      });
+    }).on('error', reject);
+  });
+}
+
+/** The syncs between two readings of {@link walSyncBuckets}. */
+function syncsBetween(
+  before: Map<string, number>,
+  after: Map<string, number>,
+): PatchFigures['syncsAtRate'] {
+  const d = (le: string): number => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  const all = d('+Inf');
+  let slowest = 'none';
+  let below = 0;
+  for (const le of after.keys()) {
+    if (d(le) > below) slowest = `<= ${le} s`;
+    below = d(le);
+  }
+  return { all, over10ms: all - d('0.01'), slowest };
 }
 
 /** A client of the echo servers: sends one frame, resolves when a frame comes back (in order). */
@@ -103,6 +145,7 @@ export async function patchBench(ms = 3000, window = 8, rate = 5000): Promise<Pa
     );
   let patchesPerSec = 0;
   let open: Awaited<ReturnType<typeof openLoop>>;
+  let syncs: PatchFigures['syncsAtRate'];
   const jitd = await startChild([jitdBin, '--home', home]);
   const login = await adminSigner(home);
   try {
@@ -130,9 +173,13 @@ export async function patchBench(ms = 3000, window = 8, rate = 5000): Promise<Pa
       }),
     );
     patchesPerSec = done / (ms / 1000);
+    // jitd's own account of its group commits during the open loop (from its dashboard's metrics)
+    const url = ((await clients[0]!.call('jit.info', {})) as { dashboard: string }).dashboard;
+    const before = await walSyncBuckets(url);
     open = await openLoop(rate, ms, (k) =>
       clients[k % 8]!.call('shadow.apply_patch', patchOf(swss[k % 8]!, k % 8)),
     );
+    syncs = syncsBetween(before, await walSyncBuckets(url));
     await Promise.all(clients.map((c) => c.close()));
   } finally {
     await stop(jitd);
@@ -150,6 +197,7 @@ export async function patchBench(ms = 3000, window = 8, rate = 5000): Promise<Pa
     p99AtRate: quantile(open.lat, 0.99),
     echoP50AtRate: quantile(floor, 0.5),
     echoP99AtRate: quantile(floor, 0.99),
+    syncsAtRate: syncs,
   };
 }
 
