@@ -381,7 +381,12 @@ export class Kernel {
     return this.run(() => this.describe(this.sws(id)));
   }
 
-  private describe(s: Sws): Record<string, CborValue> {
+  /**
+   * What `shadow.status` answers. `digests: false` leaves out `digest` and `content_digest`, which
+   * cost time in proportion to the SWS's patches (every patch id, sorted and hashed): `shadow.list`
+   * answers without them, so that a page polling the list does not stall the kernel.
+   */
+  private describe(s: Sws, digests = true): Record<string, CborValue> {
     const h = s.header;
     const conflicts = [...s.overlay]
       .filter(([, e]) => e.kind === 'conflict')
@@ -399,8 +404,7 @@ export class Kernel {
       changed: s.overlay.size,
       conflicts,
       annotations: s.annotations.map(annotationValue),
-      digest: s.digest(),
-      content_digest: s.contentDigest(),
+      ...(digests ? { digest: s.digest(), content_digest: s.contentDigest() } : {}),
       result:
         s.result === undefined
           ? null
@@ -408,13 +412,16 @@ export class Kernel {
     };
   }
 
-  /** shadow.list: every SWS the kernel knows (or those `visible` keeps), by id. */
+  /**
+   * shadow.list: every SWS the kernel knows (or those `visible` keeps), by id, as `shadow.status`
+   * describes it less its digests (ask `shadow.status` for those).
+   */
   list(visible?: (id: string) => boolean): Promise<Record<string, CborValue>[]> {
     return this.run(() =>
       [...this.swss.values()]
         .filter((s) => visible === undefined || visible(s.id))
         .sort((a, b) => (a.id < b.id ? -1 : 1))
-        .map((s) => this.describe(s)),
+        .map((s) => this.describe(s, false)),
     );
   }
 

@@ -53,8 +53,15 @@ describe('rpc - kernel operations end to end', () => {
     const read = await call('shadow.read', { id, path: 'hello.txt' });
     assert.equal(new TextDecoder().decode(read.content as Uint8Array), 'hi\n');
     assert.equal(((await call('shadow.diff', { id })).changes as R[])[0]!.change, 'added');
-    assert.equal((await call('shadow.status', { id })).state, 'ACTIVE');
-    assert.ok(((await call('shadow.list', {})).sws as R[]).some((s) => s.id === id));
+    const status = await call('shadow.status', { id });
+    assert.equal(status.state, 'ACTIVE');
+    const listed = ((await call('shadow.list', {})).sws as R[]).find((s) => s.id === id);
+    // the list describes it as status does, less the digests (they cost time per patch)
+    assert.ok(listed !== undefined);
+    const { digest, content_digest, ...rest } = status;
+    assert.match(String(digest), /^[0-9a-f]{64}$/);
+    assert.match(String(content_digest), /^[0-9a-f]{64}$/);
+    assert.deepStrictEqual(listed, rest);
     assert.equal((await call('collapse.validate', { id, agent: 'alice' })).ok, true);
     const done = await call('collapse.commit', { id, agent: 'alice', message: 'say hi' });
     assert.equal(done.updated, true);
