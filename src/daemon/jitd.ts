@@ -236,6 +236,9 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
     bridge = await startBridge({ plane, handlers, answers });
     metrics.watchPlane(plane, bridge, planeInfo.transport);
   } catch (e) {
+    // whatever was opened before the failing step is closed again (a broker connection left
+    // open would keep the process alive)
+    await plane?.close().catch(() => undefined);
     await answers?.close();
     await kernel.close();
     throw new PlaneUnavailableError(

@@ -4,6 +4,8 @@
  * alongside in another file.
  */
 import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { startJitd } from '../../src/daemon/jitd.js';
@@ -133,6 +135,19 @@ describe('jitd with --plane nats://', { skip }, () => {
     );
     const again = await startJitd({ home });
     await again.stop();
+  });
+
+  it('closes the plane it opened when a later step of starting fails (no connection left open)', async () => {
+    const home = await tmp();
+    // the answers file cannot be opened: it is a directory
+    await mkdir(join(home, 'answers.log'), { recursive: true });
+    const sockets = (): number =>
+      process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const before = sockets();
+    await assert.rejects(startJitd({ home, plane: jitdUrl }), PlaneUnavailableError);
+    // a connection that is being closed leaves the list once its close completes
+    for (let i = 0; i < 50 && sockets() > before; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(sockets(), before, 'the NATS connection jitd opened is closed again');
   });
 });
 
