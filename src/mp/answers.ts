@@ -30,7 +30,7 @@ const MAX_ANSWERS = 200_000;
 /** The in-memory store: insertion order, bounded, expired entries dropped as they come up. */
 export class MemoryAnswers implements AnswerStore {
   protected readonly map = new Map<string, Answered>();
-  private readonly limit: number;
+  protected readonly limit: number;
 
   constructor(limit = MAX_ANSWERS) {
     this.limit = limit;
@@ -53,24 +53,37 @@ export class MemoryAnswers implements AnswerStore {
   async close(): Promise<void> {}
 }
 
+/** Records encoded per step of a compaction, between which the event loop runs. */
+const COMPACT_STEP = 4096;
+
 /**
  * Answers kept in memory and appended to a file (length-prefixed canonical CBOR records
  * `[key, topic, answer, exp]`), read back at boot without the expired ones and compacted. Appends
  * are written (not synced) once per tick: they survive a crash of jitd, and an OS crash loses
  * at most the last moments — whose commands, replayed, are run again, which changes nothing
- * (every kernel command is idempotent).
+ * (every kernel command is idempotent). While jitd runs, the file is compacted again (rewritten
+ * with what is still kept, in steps) each time twice `limit` records were appended since the
+ * last compaction, so it stays within about three times what memory keeps. Answers given during
+ * a compaction are written once it ends (a crash of jitd meanwhile loses them: their commands,
+ * replayed, run again).
  */
 export class FileAnswers extends MemoryAnswers {
   private fh: FileHandle | undefined;
   private queue: Uint8Array[] = [];
   private writing: Promise<void> = Promise.resolve();
+  private readonly path: string;
+  private appended = 0;
+  private compacting: Promise<void> | undefined;
+  /** Compactions done while running (not counting the one at open). */
+  compactions = 0;
 
-  private constructor(limit: number) {
+  private constructor(path: string, limit: number) {
     super(limit);
+    this.path = path;
   }
 
   static async open(path: string, limit = MAX_ANSWERS): Promise<FileAnswers> {
-    const s = new FileAnswers(limit);
+    const s = new FileAnswers(path, limit);
     const now = Date.now();
     let kept: Uint8Array[] = [];
     try {
@@ -113,15 +126,46 @@ export class FileAnswers extends MemoryAnswers {
 
   override set(key: string, a: Answered): void {
     super.set(key, a);
-    const body = encode([key, a.topic, a.answer, a.exp]);
-    const rec = new Uint8Array(4 + body.length);
-    new DataView(rec.buffer).setUint32(0, body.length);
-    rec.set(body, 4);
     if (this.queue.length === 0) process.nextTick(() => this.flush());
-    this.queue.push(rec);
+    this.queue.push(answerRecord(key, a));
+    if (++this.appended >= 2 * this.limit && this.compacting === undefined && this.fh) {
+      this.compacting = this.compact()
+        .catch((e: unknown) => debug('answers: cannot compact: %o', e))
+        .finally(() => {
+          this.compacting = undefined;
+          this.flush();
+        });
+    }
+  }
+
+  /** Rewrites the file with the answers still kept; appends wait in the queue meanwhile. */
+  private async compact(): Promise<void> {
+    this.appended = 0;
+    await this.writing;
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    const out = await open(tmp, 'w', 0o600);
+    try {
+      const kept = [...this.map];
+      const now = Date.now();
+      for (let i = 0; i < kept.length; i += COMPACT_STEP) {
+        const recs: Uint8Array[] = [];
+        for (const [key, a] of kept.slice(i, i + COMPACT_STEP))
+          if (a.exp + CLOCK_SKEW_MS >= now) recs.push(answerRecord(key, a));
+        await out.write(Buffer.concat(recs));
+      }
+    } finally {
+      await out.close();
+    }
+    await rename(tmp, this.path);
+    const old = this.fh;
+    this.fh = await open(this.path, 'a', 0o600);
+    await old?.close();
+    this.compactions++;
   }
 
   private flush(): void {
+    // while compacting, appends wait: they go to the compacted file once it is in place
+    if (this.compacting !== undefined) return;
     const batch = this.queue;
     this.queue = [];
     const fh = this.fh;
@@ -134,10 +178,25 @@ export class FileAnswers extends MemoryAnswers {
       );
   }
 
-  override async close(): Promise<void> {
+  /** Resolves once a running compaction has ended and every answer so far is written. */
+  async settled(): Promise<void> {
+    await this.compacting;
     this.flush();
     await this.writing;
+  }
+
+  override async close(): Promise<void> {
+    await this.settled();
     await this.fh?.close();
     this.fh = undefined;
   }
+}
+
+/** One record of the file: a u32 length, then canonical CBOR `[key, topic, answer, exp]`. */
+function answerRecord(key: string, a: Answered): Uint8Array {
+  const body = encode([key, a.topic, a.answer, a.exp]);
+  const rec = new Uint8Array(4 + body.length);
+  new DataView(rec.buffer).setUint32(0, body.length);
+  rec.set(body, 4);
+  return rec;
 }
