@@ -76,6 +76,15 @@ function writeHead(major: number, n: number): void {
   }
 }
 
+/** The canonical head of an item of major type `major` and argument `n` (a length, a count). */
+export function encodeHead(major: number, n: number): Uint8Array {
+  pos = start;
+  writeHead(major, n);
+  const out = buf.slice(start, pos);
+  pos = start;
+  return out;
+}
+
 function writeBigHead(major: number, n: bigint): void {
   if (n < BigInt(Number.MAX_SAFE_INTEGER)) {
     writeHead(major, Number(n));

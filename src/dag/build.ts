@@ -1,4 +1,4 @@
-import { allocBytes, blake3Hex, type CborValue, fromHex } from '../codec/index.js';
+import { allocBytes, blake3Hex, type CborValue, encodeHead, fromHex } from '../codec/index.js';
 import { encodeNode, type JitNode, type NodeId, type NodeType } from './node.js';
 
 export { nodeId } from './node.js';
@@ -47,17 +47,11 @@ const BLOB_PREFIX = EMPTY_BLOB.slice(0, EMPTY_BLOB.length - 1);
  * checks the two agree).
  */
 export function encodeBlob(content: Uint8Array): Uint8Array {
-  const n = content.length;
-  const head = n < 24 ? 1 : n < 0x100 ? 2 : n < 0x1_0000 ? 3 : n < 0x1_0000_0000 ? 5 : 9;
-  const out = allocBytes(BLOB_PREFIX.length + head + n);
+  const head = encodeHead(2, content.length);
+  const out = allocBytes(BLOB_PREFIX.length + head.length + content.length);
   out.set(BLOB_PREFIX);
-  let at = BLOB_PREFIX.length;
-  if (head === 1) out[at++] = 0x40 | n;
-  else {
-    out[at++] = 0x40 | [0, 0, 24, 25, 0, 26, 0, 0, 0, 27][head]!;
-    for (let i = head - 2; i >= 0; i--) out[at++] = Math.floor(n / 256 ** i) & 0xff;
-  }
-  out.set(content, at);
+  out.set(head, BLOB_PREFIX.length);
+  out.set(content, BLOB_PREFIX.length + head.length);
   return out;
 }
 

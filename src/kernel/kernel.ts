@@ -709,9 +709,7 @@ export class Kernel {
 
   /** SWSs open (ACTIVE) and known: a count, cheap at any size (metrics, `jit.info`). */
   swsCounts(): { active: number; total: number } {
-    let active = 0;
-    for (const s of this.swss.values()) if (s.state === 'ACTIVE') active++;
-    return { active, total: this.swss.size };
+    return countSws(this.swss);
   }
 
   /**
@@ -860,11 +858,14 @@ function summarize(state: { swss: ReadonlyMap<string, Sws>; acl: readonly AclRul
   // the ACL counts once it has rules (so digests of stores without one did not change)
   if (state.acl.length > 0) lines.push(`acl:${blake3Hex(encodeRules(state.acl))}`);
   const d = lines.join('\n');
-  return {
-    active: all.filter((s) => s.state === 'ACTIVE').length,
-    total: all.length,
-    digest: blake3Hex(new TextEncoder().encode(d)),
-  };
+  return { ...countSws(state.swss), digest: blake3Hex(new TextEncoder().encode(d)) };
+}
+
+/** SWSs open (ACTIVE) and known. */
+function countSws(swss: ReadonlyMap<string, Sws>): { active: number; total: number } {
+  let active = 0;
+  for (const s of swss.values()) if (s.state === 'ACTIVE') active++;
+  return { active, total: swss.size };
 }
 
 /** Rebuilds SWS state from the log, record by record (the same transitions as admission). */

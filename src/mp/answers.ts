@@ -46,6 +46,11 @@ export class MemoryAnswers implements AnswerStore {
   }
 
   set(key: string, a: Answered): void {
+    this.keep(key, a);
+  }
+
+  /** Keeps `a` in memory, forgetting the oldest past the limit. */
+  protected keep(key: string, a: Answered): void {
     this.map.set(key, a);
     while (this.map.size > this.limit) this.map.delete(this.map.keys().next().value as string);
   }
@@ -85,24 +90,16 @@ export class FileAnswers extends MemoryAnswers {
   static async open(path: string, limit = MAX_ANSWERS): Promise<FileAnswers> {
     const s = new FileAnswers(path, limit);
     const now = Date.now();
-    let kept: Uint8Array[] = [];
     try {
       const b = await readFile(path);
       for (let at = 0; at + 4 <= b.length; ) {
         const n = b.readUInt32BE(at);
         if (at + 4 + n > b.length) break; // a torn last record
-        const rec = b.subarray(at, at + 4 + n);
+        const body = b.subarray(at + 4, at + 4 + n);
         at += 4 + n;
         try {
-          const [key, topic, answer, exp] = decode(rec.subarray(4)) as [
-            string,
-            string,
-            CborValue,
-            number,
-          ];
-          if (exp + CLOCK_SKEW_MS < now) continue;
-          s.map.set(key, { topic, answer, exp });
-          kept.push(rec);
+          const [key, topic, answer, exp] = decode(body) as [string, string, CborValue, number];
+          if (exp + CLOCK_SKEW_MS >= now) s.keep(key, { topic, answer, exp });
         } catch (e) {
           debug('answers: skipping a damaged record: %o', e);
         }
@@ -110,17 +107,8 @@ export class FileAnswers extends MemoryAnswers {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    if (kept.length > limit) kept = kept.slice(kept.length - limit);
     // compact: only what is still valid
-    const tmp = `${path}.tmp-${process.pid}`;
-    const out = await open(tmp, 'w', 0o600);
-    try {
-      for (const r of kept) await out.write(r);
-    } finally {
-      await out.close();
-    }
-    await rename(tmp, path);
-    s.fh = await open(path, 'a', 0o600);
+    await s.rewrite();
     return s;
   }
 
@@ -138,10 +126,16 @@ export class FileAnswers extends MemoryAnswers {
     }
   }
 
-  /** Rewrites the file with the answers still kept; appends wait in the queue meanwhile. */
+  /** Compacts the file while running; appends wait in the queue meanwhile. */
   private async compact(): Promise<void> {
     this.appended = 0;
     await this.writing;
+    await this.rewrite();
+    this.compactions++;
+  }
+
+  /** Rewrites the file with the answers still kept (in steps), and appends to it from then on. */
+  private async rewrite(): Promise<void> {
     const tmp = `${this.path}.tmp-${process.pid}`;
     const out = await open(tmp, 'w', 0o600);
     try {
@@ -160,7 +154,6 @@ export class FileAnswers extends MemoryAnswers {
     const old = this.fh;
     this.fh = await open(this.path, 'a', 0o600);
     await old?.close();
-    this.compactions++;
   }
 
   private flush(): void {
