@@ -108,10 +108,11 @@ describe('jitd with --plane nats://', { skip }, () => {
       assert.equal((JSON.parse(io.stdout) as { committed: number }).committed, 1);
       type Live = { ticks: { agents: { agent: string }[]; negotiations: { state: string }[] }[] };
       let live: Live | undefined;
-      for (let i = 0; i < 40; i++) {
+      // the live lists come with the dashboard's once-a-second tick: wait for one that has them all
+      for (let i = 0; i < 60; i++) {
         live = (await (await fetch(new URL('/api/live', jitd.dashboardUrl!))).json()) as Live;
         const t = live.ticks.at(-1);
-        if (t?.negotiations.some((n) => n.state === 'completed')) break;
+        if ((t?.negotiations.filter((n) => n.state === 'completed').length ?? 0) >= 7) break;
         await new Promise((r) => setTimeout(r, 100));
       }
       const t = live!.ticks.at(-1)!;
