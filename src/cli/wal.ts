@@ -26,11 +26,16 @@ export async function walVerify(io: Io, home: string, json: boolean): Promise<nu
   const ok = r.tail.kind === 'clean';
   if (json)
     io.out(
-      `${toJson({ ok, file: path, records: r.records, bytes: r.size, last_ts: r.lastTs, tail: r.tail, ops: counts })}\n`,
+      `${toJson({ ok, file: path, records: r.records, bytes: r.size, end: r.end, last_ts: r.lastTs, tail: r.tail, ops: counts })}\n`,
     );
   else {
     io.out(`${path}: ${r.records} records, ${r.size} bytes, last ts ${r.lastTs}\n`);
-    if (r.tail.kind === 'clean') io.out('every record verifies\n');
+    if (r.tail.kind === 'clean')
+      io.out(
+        r.size > r.end
+          ? `every record verifies; ${r.size - r.end} bytes of preallocated zeros follow the last\n`
+          : 'every record verifies\n',
+      );
     else if (r.tail.kind === 'torn')
       io.out(
         `torn tail: ${r.tail.bytes} bytes at offset ${r.tail.offset} (jitd cuts this off at boot)\n`,

@@ -33,7 +33,8 @@ export interface OpenedLog {
  * Opens a log for appending after recovering it: every record from `from` on is verified and passed
  * to `onRecord`; a torn tail (an append cut short by a crash, never acknowledged) is truncated; a
  * bad record with verifying records after it stops the open with a WalCorruptionError naming the
- * file and offset.
+ * file and offset. Zeros after the last record (preallocated by a writer that did not close) stay
+ * and are written over.
  */
 export async function openLog(path: string, opts: ScanOptions = {}): Promise<OpenedLog> {
   await ensureFile(path);
@@ -53,7 +54,8 @@ export async function openLog(path: string, opts: ScanOptions = {}): Promise<Ope
     await fh.truncate(scan.tail.offset);
     await fh.sync();
   }
-  return { writer: new WalWriter(fh, scan.end, scan.lastTs), scan, truncated };
+  const allocated = scan.tail.kind === 'clean' ? scan.size : scan.end;
+  return { writer: new WalWriter(fh, scan.end, scan.lastTs, { allocated }), scan, truncated };
 }
 
 export interface RepairResult {

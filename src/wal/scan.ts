@@ -3,6 +3,7 @@ import { parseRecord, RECORD_HEADER_BYTES, type WalRecord } from './format.js';
 
 /** How a scanned log ends. */
 export type LogTail =
+  /** Every record verifies; anything after the last one is zeros (space the writer preallocated). */
   | { readonly kind: 'clean' }
   /** Bytes after the last verifying record that hold no verifying record: an interrupted append. */
   | { readonly kind: 'torn'; readonly offset: number; readonly bytes: number }
@@ -14,6 +15,7 @@ export interface ScanResult {
   /** Offset just past the last verifying record. */
   readonly end: number;
   readonly lastTs: number;
+  /** Bytes read: `end` plus any preallocated zeros (clean) or the bad tail. */
   readonly size: number;
   readonly tail: LogTail;
 }
@@ -93,7 +95,10 @@ export async function scanLog(path: string, opts: ScanOptions = {}): Promise<Sca
   }
 }
 
-/** After a failure at `offset`: torn if no verifying record starts anywhere later, else corrupt. */
+/**
+ * After a failure at `offset`: clean if only zeros follow (preallocated space), torn if no verifying
+ * record starts anywhere later, else corrupt.
+ */
 async function classify(
   fh: import('node:fs/promises').FileHandle,
   offset: number,
@@ -107,6 +112,7 @@ async function classify(
     if (bytesRead === 0) break;
     got += bytesRead;
   }
+  if (allZero(rest.subarray(0, got))) return { kind: 'clean' };
   for (let i = 1; i + RECORD_HEADER_BYTES <= got; i++) {
     if (rest[i] !== 0x4a || rest[i + 1] !== 0x49 || rest[i + 2] !== 0x54 || rest[i + 3] !== 0x20)
       continue;
@@ -115,4 +121,9 @@ async function classify(
     }
   }
   return { kind: 'torn', offset, bytes: size - offset };
+}
+
+function allZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
 }

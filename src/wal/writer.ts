@@ -8,6 +8,7 @@ import {
   walOpName,
   writeRecord,
 } from './format.js';
+import { Preallocator } from './prealloc.js';
 
 export interface WalEntry {
   readonly op: WalOpNumber;
@@ -26,6 +27,16 @@ export interface Appended {
  * how many bytes it held. For metrics only: nothing here reaches the log.
  */
 export type WalSyncObserver = (seconds: number, bytes: number) => void;
+
+export interface WalWriterOptions {
+  /**
+   * Extend the file ahead of the records with zero-filled, synced chunks (default true), so that a
+   * group commit overwrites allocated blocks and its fdatasync has no size change to commit.
+   */
+  readonly preallocate?: boolean;
+  /** Bytes of the file from `end` on already known to be zeros (a preallocated tail found at open). */
+  readonly allocated?: number;
+}
 
 interface Pending {
   readonly bytes: Uint8Array;
@@ -54,12 +65,18 @@ export class WalWriter {
   syncs = 0;
   /** Called after each group commit (metrics). */
   onSync: WalSyncObserver | undefined;
+  private readonly prealloc: Preallocator;
 
-  constructor(fh: FileHandle, end: number, lastTs: number) {
+  constructor(fh: FileHandle, end: number, lastTs: number, opts: WalWriterOptions = {}) {
     this.fh = fh;
     this.reservedEnd = end;
     this.durableEnd = end;
     this.ts = lastTs;
+    this.prealloc = new Preallocator(
+      fh,
+      Math.max(end, opts.allocated ?? end),
+      opts.preallocate ?? true,
+    );
   }
 
   /** Offset just past the last durable record. */
@@ -136,6 +153,10 @@ export class WalWriter {
       for (const p of batch) size += p.bytes.length;
       const started = this.onSync === undefined ? 0 : performance.now();
       try {
+        const batchEnd = this.durableEnd + size;
+        const clear = this.prealloc.clearUpTo(batchEnd);
+        if (clear !== undefined) await clear;
+        this.prealloc.ahead(batchEnd);
         // one gathered write of the whole group (no copy into a single buffer); a short write,
         // rare for files, finishes with plain writes of what is left
         const parts = batch.map((p) => p.bytes);
@@ -176,11 +197,17 @@ export class WalWriter {
     while (this.flushing !== undefined) await this.flushing;
   }
 
-  /** Flushes what was admitted, then closes the file. Idempotent. */
+  /**
+   * Flushes what was admitted, then closes the file, cutting off the preallocated zeros so a closed
+   * log ends at its last record. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.flush().catch(() => undefined);
+    await this.prealloc.stop();
+    if (this.failure === undefined && this.prealloc.allocated > this.durableEnd)
+      await this.fh.truncate(this.durableEnd).catch(() => undefined);
     await this.fh.close();
   }
 }

@@ -84,13 +84,15 @@ describe('wal - append and scan', () => {
       ),
     );
     assert.ok(writer.syncs < 200, `expected fewer syncs than appends, got ${writer.syncs}`);
+    assert.ok((await stat(path)).size >= writer.end, 'the file holds every record');
     assert.deepEqual(
       acks.map((a) => a[0]!.ts),
       Array.from({ length: 200 }, (_, i) => i + 1),
       'admission order is log order',
     );
-    assert.equal((await stat(path)).size, writer.end);
+    const end = writer.end;
     await writer.close();
+    assert.equal((await stat(path)).size, end, 'close cuts the preallocated zeros off');
     assert.equal((await readAll(path)).length, 200);
   });
 
@@ -147,14 +149,63 @@ describe('wal - recovery', () => {
     }
   });
 
-  it('zeros after the last record (an extended but unwritten tail) count as torn', async () => {
+  it('zeros after the last record (preallocated, the writer never closed) are a clean tail, written over', async () => {
     const { path } = await makeLog(4);
     const size = (await stat(path)).size;
     await appendFile(path, new Uint8Array(4096));
-    const { writer, scan } = await openLog(path);
-    await writer.close();
+    const scanned = await scanLog(path);
+    assert.deepEqual(scanned.tail, { kind: 'clean' });
+    assert.equal(scanned.end, size);
+    assert.equal(scanned.size, size + 4096);
+    const { writer, scan, truncated } = await openLog(path);
     assert.equal(scan.records, 4);
-    assert.equal((await stat(path)).size, size);
+    assert.equal(truncated, 0);
+    const [a] = await writer.append([{ op: WalOp.CREATE_NODE, payload: encode(5) }]);
+    assert.equal(a!.offset, size, 'the next record goes where the zeros start');
+    const end = writer.end;
+    await writer.close();
+    assert.equal((await stat(path)).size, end);
+    assert.equal((await readAll(path)).length, 5);
+  });
+
+  it('a torn record followed by zeros is torn, and cut off', async () => {
+    const { path, offsets } = await makeLog(4);
+    const full = await readFile(path);
+    await writeFile(
+      path,
+      Buffer.concat([full.subarray(0, offsets[3]! + 30), new Uint8Array(8192)]),
+    );
+    const { writer, scan, truncated } = await openLog(path);
+    await writer.close();
+    assert.equal(scan.records, 3);
+    assert.equal(truncated, 30 + 8192);
+    assert.equal((await stat(path)).size, offsets[3]);
+  });
+
+  it('the writer preallocates ahead of its records and a reopen after a crash finds them all', async () => {
+    const path = join(await tmp(), 'log.wal');
+    const { writer } = await openLog(path);
+    const payload = encode({ pad: 'p'.repeat(1000) });
+    for (let i = 0; i < 64; i++)
+      await Promise.all(
+        Array.from({ length: 8 }, () => writer.append([{ op: WalOp.CREATE_NODE, payload }])),
+      );
+    await writer.flush();
+    const end = writer.end;
+    // the fill of the first chunk runs beside the commits: wait for it without closing
+    await (writer as unknown as { prealloc: { running?: Promise<void> } }).prealloc.running;
+    const size = (await stat(path)).size;
+    assert.ok(size > end, `file ${size} bytes, records end at ${end}: nothing preallocated`);
+    // a crash: the file is left as it is, zeros and all (copied while the writer is open)
+    const crashed = join(await tmp(), 'crashed.wal');
+    await writeFile(crashed, await readFile(path));
+    await writer.close();
+    const again = await openLog(crashed);
+    assert.equal(again.scan.records, 512);
+    assert.equal(again.scan.end, end);
+    assert.equal(again.truncated, 0);
+    await again.writer.close();
+    assert.equal((await stat(crashed)).size, end);
   });
 
   it('a bad record before the tail stops the open, naming file and offset, and changes nothing', async () => {
