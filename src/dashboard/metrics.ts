@@ -311,6 +311,13 @@ export class JitMetrics {
     mirror(registers, 'jit_plane_gaps_total', 'Gaps reported in per-sender streams', () => [
       [{}, s.gaps],
     ]);
+    mirror(
+      registers,
+      'jit_bridge_replayed_total',
+      'Commands the bridge recognised as replays, by how: answered again from the kept answer, or refused by the stream marks (old-stream, behind-mark)',
+      () => Object.entries(bridge.replayed).map(([how, n]) => [{ how }, n]),
+      ['how'],
+    );
     gauge(
       registers,
       'jit_bridge_pending',

@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, readFile, rename } from 'node:fs/promises';
 import { debuglog } from 'node:util';
 import { type CborValue, decode, encode } from '../codec/index.js';
+import { StreamMarks } from './marks.js';
 import { CLOCK_SKEW_MS } from './plane.js';
 
 const debug = debuglog('jit:bridge');
@@ -12,6 +13,16 @@ export interface Answered {
   readonly answer: CborValue;
   /** The command's expiry (ms since the epoch): after it, copies are refused as expired anyway. */
   readonly exp: number;
+  /** Where the command stood in its sender's stream: its mark, restored with the answer at boot. */
+  readonly mark?: MarkedAt;
+}
+
+/** A command's place in its stream (see `StreamMarks`), and how long the mark it set is kept. */
+export interface MarkedAt {
+  readonly key: string;
+  readonly ep: number;
+  readonly seq: number;
+  readonly until: number;
 }
 
 /**
@@ -19,6 +30,8 @@ export interface Answered {
  * them in a file too, so a command replayed after a restart is still recognised.
  */
 export interface AnswerStore {
+  /** The streams' high-water marks, kept (and for a file, restored) with the answers. */
+  readonly marks: StreamMarks;
   get(key: string): Answered | undefined;
   set(key: string, a: Answered): void;
   close(): Promise<void>;
@@ -31,6 +44,7 @@ const MAX_ANSWERS = 200_000;
 export class MemoryAnswers implements AnswerStore {
   protected readonly map = new Map<string, Answered>();
   protected readonly limit: number;
+  readonly marks = new StreamMarks();
 
   constructor(limit = MAX_ANSWERS) {
     this.limit = limit;
@@ -62,8 +76,9 @@ export class MemoryAnswers implements AnswerStore {
 const COMPACT_STEP = 4096;
 
 /**
- * Answers kept in memory and appended to a file (length-prefixed canonical CBOR records
- * `[key, topic, answer, exp]`), read back at boot without the expired ones and compacted. Appends
+ * Answers kept in memory and appended to a file (length-prefixed canonical CBOR records, see
+ * `answerRecord`), with the stream marks their commands set; read back at boot without the
+ * expired ones and compacted. Appends
  * are written (not synced) once per tick: they survive a crash of jitd, and an OS crash loses
  * at most the last moments — whose commands, replayed, are run again, which changes nothing
  * (every kernel command is idempotent). While jitd runs, the file is compacted again (rewritten
@@ -98,8 +113,7 @@ export class FileAnswers extends MemoryAnswers {
         const body = b.subarray(at + 4, at + 4 + n);
         at += 4 + n;
         try {
-          const [key, topic, answer, exp] = decode(body) as [string, string, CborValue, number];
-          if (exp + CLOCK_SKEW_MS >= now) s.keep(key, { topic, answer, exp });
+          s.load(decode(body) as CborValue[], now);
         } catch (e) {
           debug('answers: skipping a damaged record: %o', e);
         }
@@ -110,6 +124,32 @@ export class FileAnswers extends MemoryAnswers {
     // compact: only what is still valid
     await s.rewrite();
     return s;
+  }
+
+  /** One record read back at open: an answer (and the mark its command set), or a mark alone. */
+  private load(r: CborValue[], now: number): void {
+    if (r[0] === null) {
+      const [, key, ep, seq, until] = r as [null, string, number, number, number];
+      this.marks.advance(key, ep, seq, until, now);
+      return;
+    }
+    const [key, topic, answer, exp, markKey, ep, seq, until] = r as [
+      string,
+      string,
+      CborValue,
+      number,
+      string?,
+      number?,
+      number?,
+      number?,
+    ];
+    let mark: MarkedAt | undefined;
+    if (markKey !== undefined) {
+      mark = { key: markKey, ep: ep!, seq: seq!, until: until! };
+      this.marks.advance(mark.key, mark.ep, mark.seq, mark.until, now);
+    }
+    if (exp + CLOCK_SKEW_MS >= now)
+      this.keep(key, mark === undefined ? { topic, answer, exp } : { topic, answer, exp, mark });
   }
 
   override set(key: string, a: Answered): void {
@@ -147,6 +187,16 @@ export class FileAnswers extends MemoryAnswers {
           if (a.exp + CLOCK_SKEW_MS >= now) recs.push(answerRecord(key, a));
         await out.write(Buffer.concat(recs));
       }
+      // every mark still kept, on its own (its answers may be gone before it)
+      let recs: Uint8Array[] = [];
+      for (const [key, m] of this.marks.entries(now)) {
+        recs.push(lengthPrefixed(encode([null, key, m.ep, m.seq, m.until])));
+        if (recs.length === COMPACT_STEP) {
+          await out.write(Buffer.concat(recs));
+          recs = [];
+        }
+      }
+      if (recs.length > 0) await out.write(Buffer.concat(recs));
     } finally {
       await out.close();
     }
@@ -185,9 +235,23 @@ export class FileAnswers extends MemoryAnswers {
   }
 }
 
-/** One record of the file: a u32 length, then canonical CBOR `[key, topic, answer, exp]`. */
+/**
+ * One answer record of the file: a u32 length, then canonical CBOR `[key, topic, answer, exp]`,
+ * followed by `markKey, ep, seq, until` when the answer's command set a mark. A mark alone (written
+ * when compacting) is `[null, markKey, ep, seq, until]`.
+ */
 function answerRecord(key: string, a: Answered): Uint8Array {
-  const body = encode([key, a.topic, a.answer, a.exp]);
+  const m = a.mark;
+  return lengthPrefixed(
+    encode(
+      m === undefined
+        ? [key, a.topic, a.answer, a.exp]
+        : [key, a.topic, a.answer, a.exp, m.key, m.ep, m.seq, m.until],
+    ),
+  );
+}
+
+function lengthPrefixed(body: Uint8Array): Uint8Array {
   const rec = new Uint8Array(4 + body.length);
   new DataView(rec.buffer).setUint32(0, body.length);
   rec.set(body, 4);

@@ -5,9 +5,10 @@ import { COMMAND_TOPIC } from '../policy/index.js';
 import { type Handler, type HandlerContext, toWireError } from '../rpc/index.js';
 import { perSecond } from '../util/per-second.js';
 import { within } from '../util/time.js';
-import { type AnswerStore, MemoryAnswers } from './answers.js';
+import { type AnswerStore, type MarkedAt, MemoryAnswers } from './answers.js';
 import { ImpersonationError } from './errors.js';
 import { FairQueue } from './fair-queue.js';
+import { type MarkRefusal, StreamMarks } from './marks.js';
 import {
   MAX_TTL_MS,
   type Message,
@@ -59,6 +60,8 @@ export interface BridgeOptions {
 export interface Bridge {
   /** Commands in hand and notifications not yet published (a queue depth, for metrics). */
   readonly pending: number;
+  /** Replayed commands: answered again from a kept answer, or refused by a stream mark. */
+  readonly replayed: Readonly<Record<'answered' | MarkRefusal, number>>;
   close(): Promise<void>;
 }
 
@@ -117,8 +120,17 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     topic: string,
     sender: string | null,
     id: string | null,
+    detail?: string,
   ): void => {
-    if (reportable()) notify(Topics.kernelEvents, { event: 'rejected', reason, topic, sender, id });
+    if (reportable())
+      notify(Topics.kernelEvents, {
+        event: 'rejected',
+        reason,
+        topic,
+        sender,
+        id,
+        ...(detail === undefined ? {} : { detail }),
+      });
     else pendingCounts[reason] = (pendingCounts[reason] ?? 0) + 1;
   };
 
@@ -151,6 +163,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     report(r.reason, r.topic, r.sender ?? null, r.id ?? null);
   });
 
+  const replayed = { answered: 0, 'old-stream': 0, 'behind-mark': 0 };
   /** Commands being run, with how many more copies of each (retries) arrived meanwhile. */
   const inHand = new Map<string, number>();
   const handle = async (kind: Command, m: Message): Promise<void> => {
@@ -160,7 +173,19 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       // a copy of a command already answered (after a restart, the duplicate window is empty
       // but the answers are kept): answered again, never run again, and reported
       notify(prior.topic, prior.answer);
+      replayed.answered++;
       report('replayed', m.topic, m.sender, m.id);
+      return;
+    }
+    // never answered: from a stream its sender has left, or too far behind its stream's mark, it
+    // is a replay the answers no longer recognise (see StreamMarks); refused, not answered
+    const ep = m.envelope.ep ?? 0;
+    const markKey = StreamMarks.key(m.sender, m.topic);
+    const refusal = answered.marks.check(markKey, ep, m.envelope.seq);
+    if (refusal !== undefined) {
+      debug('refused %s on %s from %s: %s', m.id, m.topic, m.sender, refusal);
+      replayed[refusal]++;
+      report('replayed', m.topic, m.sender, m.id, refusal);
       return;
     }
     inHand.set(key, 0);
@@ -176,6 +201,14 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     const p = (m.payload ?? {}) as M;
     // analyze carries requests between agents too; the kernel records findings only
     if (kind === 'analyze' && p.kind !== 'finding') return;
+    const exp = m.envelope.exp ?? Date.now() + MAX_TTL_MS;
+    const mark: MarkedAt = {
+      key: StreamMarks.key(m.sender, m.topic),
+      ep: m.envelope.ep ?? 0,
+      seq: m.envelope.seq,
+      until: Math.max(exp, Date.now() + MAX_TTL_MS),
+    };
+    answered.marks.advance(mark.key, mark.ep, mark.seq, mark.until);
     let answer: M;
     try {
       const result = await run(kind, sws, m.sender, p);
@@ -190,11 +223,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         error: { code: w.code, name: w.name, message: w.message },
       };
     }
-    answered.set(key, {
-      topic: statusTopic,
-      answer,
-      exp: m.envelope.exp ?? Date.now() + MAX_TTL_MS,
-    });
+    answered.set(key, { topic: statusTopic, answer, exp, mark });
     // not awaited (waiting for each answer's broker ack made the bridge collapse under retries
     // on MQTT, where a subscription holds one delivery at a time); close() waits for it. An
     // answer lost anyway is drawn again by the outbox's retry: from `answered`, or, after a
@@ -262,6 +291,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     get pending() {
       return pending.size;
     },
+    replayed,
     close: async () => {
       stopReports();
       clearInterval(summaries);

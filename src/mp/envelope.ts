@@ -27,7 +27,7 @@ const MAX_PROOF_BYTES = 512;
 
 /**
  * A Message Plane envelope (DESIGN §6), canonical CBOR: `{v, id, sender, ts, seq, topic, payload,
- * exp?, sig?}`. `sig` is the sender's Ed25519 signature over the canonical encoding of the envelope
+ * exp?, ep?, sig?}`. `sig` is the sender's Ed25519 signature over the canonical encoding of the envelope
  * without `sig`, so the topic, sequence number and id are signed with the payload.
  *
  * A batch-signed envelope is two canonical CBOR items back to back: the envelope without `sig`
@@ -51,12 +51,20 @@ export interface Envelope {
    * format; the plane sets it on everything it sends.
    */
   readonly exp?: number;
+  /**
+   * The sender's stream epoch (signed with the rest): when its plane started numbering, in ms since
+   * the Unix epoch, larger for each plane a sender starts. `seq` counts from 1 within an epoch, so
+   * (ep, seq) orders every message a sender sends on a topic across its restarts, and a message
+   * from an epoch older than one already seen is a copy of an old stream. Optional in the format
+   * (0 when absent); the plane sets it on everything it sends.
+   */
+  readonly ep?: number;
   readonly sig?: Uint8Array;
   /** A batch signature instead of `sig`: the proof, and the envelope bytes its leaf covers. */
   readonly batch?: { readonly proof: BatchProof; readonly signed: Uint8Array };
 }
 
-const KEYS = new Set(['v', 'id', 'sender', 'ts', 'seq', 'topic', 'payload', 'exp', 'sig']);
+const KEYS = new Set(['v', 'id', 'sender', 'ts', 'seq', 'topic', 'payload', 'exp', 'ep', 'sig']);
 
 // message ids come from a pool of random bytes refilled 256 ids at a time: one call into the
 // CSPRNG per 256 messages instead of one per message
@@ -89,6 +97,7 @@ function unsigned(e: Envelope): Record<string, CborValue> {
     payload: e.payload,
   };
   if (e.exp !== undefined) v.exp = e.exp;
+  if (e.ep !== undefined) v.ep = e.ep;
   return v;
 }
 
@@ -324,6 +333,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     topic: m.topic as string,
     payload: m.payload as CborValue,
     ...(m.exp === undefined ? {} : { exp: uint(m.exp, 'exp') }),
+    ...(m.ep === undefined ? {} : { ep: uint(m.ep, 'ep') }),
     ...(m.sig === undefined ? {} : { sig: m.sig as Uint8Array }),
     ...(batch === undefined ? {} : { batch }),
   };

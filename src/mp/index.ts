@@ -5,7 +5,13 @@
  */
 
 export { KERNEL_AGENT } from '../identity/index.js';
-export { type Answered, type AnswerStore, FileAnswers, MemoryAnswers } from './answers.js';
+export {
+  type Answered,
+  type AnswerStore,
+  FileAnswers,
+  type MarkedAt,
+  MemoryAnswers,
+} from './answers.js';
 export { BRIDGE_GROUP, type Bridge, type BridgeOptions, startBridge } from './bridge.js';
 export {
   checkSignature,
@@ -31,6 +37,7 @@ export {
   PlaneUnavailableError,
   TopicError,
 } from './errors.js';
+export { MARK_WINDOW, type MarkRefusal, type StreamMark, StreamMarks } from './marks.js';
 export { MemoryBroker } from './memory.js';
 export { type NativeAddress, NativeTransport } from './native.js';
 export { openTransport, redactUrl } from './open.js';

@@ -225,6 +225,20 @@ export interface PlaneSubscription extends AsyncIterable<Message> {
   close(): Promise<void>;
 }
 
+let lastEpoch = 0;
+
+/**
+ * A stream epoch for a new plane: the wall clock in ms, and above any epoch given out before in
+ * this process, so two planes started in one millisecond still differ. A sender restarted in
+ * another process gets a larger one as long as its clock has not gone back; if it has, the
+ * kernel refuses its commands as from an old stream until the clock passes the old epoch (see
+ * MESSAGE_PLANE.md, "Stream epochs").
+ */
+function nextEpoch(): number {
+  lastEpoch = Math.max(Date.now(), lastEpoch + 1);
+  return lastEpoch;
+}
+
 /**
  * The Message Plane API (DESIGN §6) over one transport: signed envelopes out; verified,
  * deduplicated, per-(topic, sender) ordered messages in. It only proposes: nothing here touches
@@ -261,6 +275,8 @@ export class Plane {
   private staged: Staged[] = [];
   private flushQueued = false;
   private readonly seqs = new Map<string, number>();
+  /** This plane's stream epoch (`Envelope.ep`): its sequence numbers count from 1 within it. */
+  readonly epoch = nextEpoch();
   private readonly subs = new Set<PlaneSub>();
   private readonly rejectListeners = new Set<(r: Rejection) => void>();
   private readonly gapListeners = new Set<(g: Gap) => void>();
@@ -335,6 +351,7 @@ export class Plane {
       topic,
       payload,
       ...(this.ttlMs > 0 ? { exp: Date.now() + this.ttlMs } : {}),
+      ep: this.epoch,
     };
   }
 
@@ -906,7 +923,7 @@ class PlaneSub implements PlaneSubscription {
       r = new Reorder(this.plane.options.reorderBound ?? 256);
       this.streams.set(key, r);
     }
-    const res = r.offer(m.envelope.seq, m, m.redelivered);
+    const res = r.offer(m.envelope.seq, m, m.redelivered, m.envelope.ep ?? 0);
     if (res === 'stale') {
       d.ack();
       this.plane.reject({ reason: 'stale', topic: m.topic, sender: m.sender, id: m.id });

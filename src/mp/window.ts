@@ -126,18 +126,25 @@ export interface Gap {
  * stream starts (a subscriber may join late). A message ahead of the next expected one is held;
  * once `bound` are held, or the caller declares a timeout, the missing numbers are reported as a
  * gap and the held messages go out in order. A redelivered message behind the stream is stale
- * (or late, if it never went out here); a fresh one means the sender restarted, and starts the
- * stream again.
+ * (or late, if it never went out here).
+ *
+ * A sender's restart shows in its stream epoch (`Envelope.ep`): a larger one starts the stream
+ * anew; a message of a smaller one (an older stream's, redelivered after the restart) goes out at
+ * once, marked late. Within one epoch a fresh message behind the stream is a copy (the duplicate
+ * window no longer remembers it) and is stale. Envelopes without an epoch (0) keep the older rule:
+ * a fresh message behind the stream means its sender restarted.
  */
 export class Reorder<T> {
   private next = 0;
   /** The first seq seen: what came before it was never delivered here. */
   private first = 0;
+  /** The stream epoch being ordered. */
+  private ep = 0;
   private readonly held = new Map<number, T>();
   /** Ranges reported as gaps: their numbers were never delivered (bounded to the last 1,024). */
   private gaps: { from: number; to: number }[] = [];
   /** Numbers from before `first` or from a gap that arrived late and were delivered then. */
-  private readonly late = new RecentKeys<number>(4096);
+  private late = new RecentKeys<number>(4096);
   readonly bound: number;
 
   constructor(bound: number) {
@@ -155,50 +162,65 @@ export class Reorder<T> {
   }
 
   /**
-   * Offers message `seq`; returns what may go out now, in order, and any gap, or 'stale'. A
-   * message behind the stream that was never delivered here (from before the first one seen, or
-   * from a gap) goes out at once, marked `late`: out of order, but not lost. Any other fresh
-   * message behind the stream means its sender restarted, and the stream starts anew.
+   * Offers message `seq` of epoch `ep`; returns what may go out now, in order, and any gap, or
+   * 'stale'. A message behind the stream that was never delivered here (from before the first one
+   * seen, or from a gap) goes out at once, marked `late`: out of order, but not lost.
    */
   offer(
     seq: number,
     item: T,
     redelivered = false,
+    ep = 0,
   ): { out: T[]; gap?: { from: number; to: number }; late?: boolean } | 'stale' {
     // the common case: the next one, nothing held
-    if (seq === this.next && this.held.size === 0) {
+    if (seq === this.next && ep === this.ep && this.held.size === 0) {
       this.next++;
       return { out: [item] };
     }
     if (this.next === 0) {
       this.next = seq;
       this.first = seq;
+      this.ep = ep;
     }
-    // behind the stream but never delivered here (from before the first one seen, or from a gap
-    // given up on): late, not lost. A redelivery, or a fresh copy of a message that never got
-    // here the first time (a command the relay refused for its rate, sent again by the outbox)
-    if (seq < this.next && this.undelivered(seq)) {
-      if (!this.late.add(seq)) return 'stale';
-      return { out: [item], late: true };
-    }
-    // a fresh message (not a redelivery; the duplicate window has let it through) behind the
-    // stream: its sender restarted and numbers from 1 again, and the first numbers of its new
-    // stream may never have reached this subscription. The stream starts anew here, and what the
-    // old one still held goes out first, in order: those messages were checked and taken, and a
-    // copy of one would now be a duplicate, so holding them on would lose them.
+    // an older stream of this sender's: what the duplicate window let through never came here
+    if (ep < this.ep) return { out: [item], late: true };
     let before: T[] = [];
-    if (!redelivered && seq < this.next) {
-      before = [...this.held.keys()].sort((a, b) => a - b).map((k) => this.held.get(k)!);
-      this.held.clear();
-      this.gaps = [];
-      this.next = seq;
-      this.first = seq;
+    if (ep > this.ep) before = this.restart(seq, ep);
+    else {
+      // behind the stream but never delivered here (from before the first one seen, or from a
+      // gap given up on): late, not lost. A redelivery, or a fresh copy of a message that never
+      // got here the first time (a command the relay refused for its rate, sent again by the
+      // outbox)
+      if (seq < this.next && this.undelivered(seq)) {
+        if (!this.late.add(seq)) return 'stale';
+        return { out: [item], late: true };
+      }
+      // without epochs, a fresh message (not a redelivery; the duplicate window has let it
+      // through) behind the stream means its sender restarted and numbers from 1 again
+      if (ep === 0 && !redelivered && seq < this.next) before = this.restart(seq, 0);
     }
     if (seq < this.next || this.held.has(seq)) return 'stale';
     this.held.set(seq, item);
     const out = before.length > 0 ? [...before, ...this.drain()] : this.drain();
     if (this.held.size <= this.bound) return { out };
     return this.skip(out);
+  }
+
+  /**
+   * The sender restarted: the stream starts anew at `seq`, and the first numbers of its new stream
+   * may never have reached this subscription. What the old one still held is returned to go out
+   * first, in order: those messages were checked and taken, and a copy of one would now be a
+   * duplicate, so holding them on would lose them.
+   */
+  private restart(seq: number, ep: number): T[] {
+    const before = [...this.held.keys()].sort((a, b) => a - b).map((k) => this.held.get(k)!);
+    this.held.clear();
+    this.gaps = [];
+    this.late = new RecentKeys<number>(4096);
+    this.next = seq;
+    this.first = seq;
+    this.ep = ep;
+    return before;
   }
 
   /** Gives up waiting: reports the missing numbers and releases what is held. */

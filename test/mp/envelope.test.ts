@@ -21,6 +21,7 @@ import {
 
 const fixture = new URL('../../../test/fixtures/mp/envelope-v1.json', import.meta.url);
 const fixtureExp = new URL('../../../test/fixtures/mp/envelope-v1-exp.json', import.meta.url);
+const fixtureEp = new URL('../../../test/fixtures/mp/envelope-v1-ep.json', import.meta.url);
 const fixtureBatch = new URL('../../../test/fixtures/mp/envelope-v1-batch.json', import.meta.url);
 const seed = new Uint8Array(32).map((_, i) => i + 1);
 const key = KeyPair.fromSeed(seed);
@@ -71,6 +72,32 @@ describe('envelope', () => {
       () => decodeEnvelope(encode({ ...decodeEnvelope(bytes), exp: -1 } as never)),
       EnvelopeError,
     );
+  });
+
+  it('matches the golden bytes of an envelope with a stream epoch, which the signature covers', () => {
+    const { sig: _, ...plain } = goldenEnvelope();
+    const e = seal(
+      { ...plain, exp: 1_800_000_000_000, ep: 1_799_999_000_000 },
+      keySigner('alice', key),
+    );
+    const bytes = encodeEnvelope(e);
+    const golden = { public_key: toHex(key.publicKey), envelope: toHex(bytes) };
+    if (process.env.JIT_WRITE_FIXTURES === '1')
+      writeFileSync(fixtureEp, `${JSON.stringify(golden, null, 2)}\n`);
+    const stored = JSON.parse(readFileSync(fixtureEp, 'utf8')) as typeof golden;
+    assert.deepEqual(golden, stored);
+    const back = decodeEnvelope(fromHex(stored.envelope)!);
+    assert.equal(back.ep, 1_799_999_000_000);
+    const v = staticVerifier([['alice', key.publicKey]]);
+    assert.equal(checkSignature(back, v), 'ok');
+    assert.equal(checkSignature({ ...back, ep: back.ep! + 1 }, v), 'bad-signature');
+    const { ep: _ep, ...without } = back;
+    assert.equal(checkSignature(without, v), 'bad-signature', 'removing the epoch breaks it');
+    for (const bad of [-1, 1.5, 'x'])
+      assert.throws(
+        () => decodeEnvelope(encode({ ...decodeEnvelope(bytes), ep: bad } as never)),
+        EnvelopeError,
+      );
   });
 
   it('matches the golden bytes of a batch-signed envelope (the envelope, then its proof)', () => {

@@ -1,8 +1,8 @@
 /**
  * The hostile-agent suite (issue 6), run on jitd's own relay and on every broker: forged
- * signatures, unbound keys, impersonating the kernel, replays (same topic, other topic), ACL bypass
- * on the plane, a sandboxed agent trying to commit, garbage commands, and a fuzzer of malformed
- * envelopes. Each attempt is refused with its reason, counted, reported on `jit.kernel.events`, and
+ * signatures, unbound keys, impersonating the kernel, replays (same topic, other topic, an older
+ * stream), ACL bypass on the plane, a sandboxed agent trying to commit, garbage commands, and a
+ * fuzzer of malformed envelopes. Each attempt is refused with its reason, counted, reported on `jit.kernel.events`, and
  * the kernel's digests do not move.
  */
 import assert from 'node:assert/strict';
@@ -185,6 +185,13 @@ export function hostileAgentSuite(o: HostileOptions): void {
         keySigner('alice', keys.alice),
       );
       await raw.publish(topic, encodeEnvelope(dayOld));
+      // unexpired and never seen, but from an older stream of alice's than the one the kernel has
+      // taken on this topic (her "kept" patch): refused by the kernel's stream mark
+      const oldStream = seal(
+        { ...alice.plane.envelope(topic, put).envelope, ep: alice.plane.epoch - 1 },
+        keySigner('alice', keys.alice),
+      );
+      await raw.publish(topic, encodeEnvelope(oldStream));
       const want = [
         'bad-signature',
         'bad-signature',
@@ -194,6 +201,7 @@ export function hostileAgentSuite(o: HostileOptions): void {
         'malformed',
         'denied',
         'expired',
+        'replayed',
       ];
       await until(
         () => rejected().length - seen >= want.length && otherAnswers.length >= 1,

@@ -516,4 +516,21 @@ describe('reorder buffer', () => {
     assert.deepEqual(r.offer(1, 100), { out: [5, 100] });
     assert.deepEqual(r.offer(2, 200), { out: [200] });
   });
+
+  it('with stream epochs: a larger epoch starts the stream anew, a copy behind the stream is stale, an older stream is late', () => {
+    const r = new Reorder<number>(8);
+    for (const s of [1, 2, 3]) assert.deepEqual(r.offer(s, s, false, 1000), { out: [s] });
+    assert.deepEqual(r.offer(5, 5, false, 1000), { out: [] }); // held for 4
+    // a fresh copy of 2 (the duplicate window forgot it): in the same epoch it is no restart
+    assert.equal(r.offer(2, 2, false, 1000), 'stale');
+    assert.equal(r.offer(1, 1, false, 1000), 'stale');
+    // the sender restarts (epoch 2000) and its first message here is 3: a new stream, not stale;
+    // what the old one held goes out first
+    assert.deepEqual(r.offer(3, 300, false, 2000), { out: [5, 300] });
+    assert.deepEqual(r.offer(4, 400, false, 2000), { out: [400] });
+    // 4 of the old stream, redelivered after the restart: never delivered here, so it goes out
+    assert.deepEqual(r.offer(4, 4, true, 1000), { out: [4], late: true });
+    assert.equal(r.offer(3, 300, false, 2000), 'stale');
+    assert.deepEqual(r.offer(5, 500, false, 2000), { out: [500] });
+  });
 });

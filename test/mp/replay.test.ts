@@ -2,10 +2,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startJitd } from '../../src/daemon/jitd.js';
 import { adminSigner, KeyPair, keySigner } from '../../src/identity/index.js';
-import { encodeEnvelope, type Message, NativeTransport, seal, Topics } from '../../src/mp/index.js';
+import {
+  encodeEnvelope,
+  MARK_WINDOW,
+  type Message,
+  messageIdHex,
+  NativeTransport,
+  seal,
+  Topics,
+} from '../../src/mp/index.js';
 import { Agent } from '../../src/sdk/index.js';
 import { socketPath } from '../../src/util/home.js';
 import { registerAgents } from '../helpers/agents.js';
+import { parseExposition } from '../helpers/prometheus.js';
 import { tmpDirs } from '../helpers/tmp.js';
 
 const tmp = tmpDirs('jit-replay-');
@@ -76,6 +85,80 @@ describe('replays, a second, a day and a restart later', () => {
       patches: number;
     };
     assert.equal(patches, 1);
+    await raw.close();
+    await alice.close();
+    await jitd.stop();
+  });
+
+  it("refuses, after jitd restarts, a never-seen command from a stream its sender has left, and one far behind its stream's mark (the kept high-water marks)", async () => {
+    const home = await tmp();
+    const key = KeyPair.generate();
+    let jitd = await startJitd({ home });
+    await registerAgents(home, [['alice', key]]);
+    const connect = (): Promise<Agent> =>
+      Agent.connect({ agent: 'alice', key, plane: socketPath(home) });
+    const op = (path: string) => ({ op: 'put', path, content: new Uint8Array([1]) });
+    const put = (path: string) => ({ patch: { author: 'alice', ops: [op(path)] } });
+    const patches = async (a: Agent, sws: string): Promise<number> =>
+      ((await a.rpc!.call('shadow.status', { id: sws })) as { patches: number }).patches;
+    // alice's first run (one stream epoch): one command answered, one captured but never sent
+    let alice = await connect();
+    const sws = await alice.openSws();
+    const topic = Topics.swsPatch(sws);
+    await alice.patch(sws, [op('first')]);
+    const captured = alice.plane.envelope(topic, put('captured'));
+    const firstEpoch = alice.plane.epoch;
+    await alice.close();
+    // her second run, a newer epoch: one command answered, one captured, and one numbered far
+    // ahead (as if she had sent that many), which jitd takes
+    alice = await connect();
+    assert.ok(alice.plane.epoch > firstEpoch);
+    await alice.patch(sws, [op('second')]);
+    const behind = alice.plane.envelope(topic, put('behind'));
+    const ahead = seal(
+      { ...alice.plane.envelope(topic, put('ahead')).envelope, seq: MARK_WINDOW + 10 },
+      keySigner('alice', key),
+    );
+    await alice.plane.send(topic, encodeEnvelope(ahead));
+    for (let i = 0; i < 500 && (await patches(alice, sws)) < 3; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await patches(alice, sws), 3, 'first, second and ahead were applied');
+    await alice.close();
+    await jitd.stop();
+
+    // restarted: the duplicate window and the reorder buffers are empty; the marks are kept
+    jitd = await startJitd({ home });
+    alice = await connect();
+    const events: Message[] = [];
+    await alice.plane.subscribe(Topics.kernelEvents, (m) => void events.push(m));
+    const before = `${jitd.kernel.store.digest()} ${jitd.kernel.swsSummary().digest}`;
+    const walBefore = jitd.kernel.store.walBytes;
+    const raw = new NativeTransport({ path: socketPath(home) }, { login: await adminSigner(home) });
+    await raw.start();
+    // both signed by alice, unexpired, never answered
+    await raw.publish(topic, captured.bytes);
+    await raw.publish(topic, behind.bytes);
+    const refused = (): { reason: string; detail?: string; id: string }[] =>
+      events
+        .map((e) => e.payload as { reason: string; detail?: string; id: string })
+        .filter((p) => p.reason === 'replayed');
+    await until(() => refused().length >= 2, 'the two refusals');
+    assert.deepEqual(
+      refused().map((r) => [r.id, r.detail]),
+      [
+        [messageIdHex(captured.envelope), 'old-stream'],
+        [messageIdHex(behind.envelope), 'behind-mark'],
+      ],
+    );
+    assert.equal(`${jitd.kernel.store.digest()} ${jitd.kernel.swsSummary().digest}`, before);
+    assert.equal(jitd.kernel.store.walBytes, walBefore, 'nothing was logged');
+    assert.equal(await patches(alice, sws), 3);
+    const metrics = parseExposition(await jitd.metrics.scrape());
+    for (const how of ['old-stream', 'behind-mark'])
+      assert.equal(metrics.value('jit_bridge_replayed_total', { how }), 1, how);
+    // her current stream still works
+    await alice.patch(sws, [op('third')]);
+    assert.equal(await patches(alice, sws), 4);
     await raw.close();
     await alice.close();
     await jitd.stop();
