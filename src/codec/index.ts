@@ -6,7 +6,14 @@ export { blake3, blake3Hex, blake3Stream, equalBytes, HASH_BYTES } from './blake
 export { blake3Prefixed } from './blake3-small.js';
 export { allocBytes, copyBytes } from './bytes.js';
 export { decode, decodePrefix } from './decode.js';
-export { compareEncodedKeys, encode, encodeHead, encodeTo } from './encode.js';
+export {
+  compareEncodedKeys,
+  encode,
+  encodeHead,
+  encodeMap,
+  encodeTo,
+  MapLayout,
+} from './encode.js';
 export {
   CborDecodeError,
   type CborDecodeReason,

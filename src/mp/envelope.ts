@@ -1,5 +1,13 @@
 import { randomFillSync } from 'node:crypto';
-import { type CborValue, decode, decodePrefix, encode, HASH_BYTES, toHex } from '../codec/index.js';
+import {
+  type CborValue,
+  decode,
+  decodePrefix,
+  encodeMap,
+  HASH_BYTES,
+  MapLayout,
+  toHex,
+} from '../codec/index.js';
 import {
   type BatchProof,
   BatchVerifier,
@@ -101,9 +109,60 @@ function unsigned(e: Envelope): Record<string, CborValue> {
   return v;
 }
 
+// the envelope's key order, worked out once for each set of optional fields present (exp 1, ep 2,
+// sig 4): encoding an envelope then neither builds a map object nor sorts its keys
+const BASE_KEYS = ['v', 'id', 'sender', 'ts', 'seq', 'topic', 'payload'];
+const layouts: (MapLayout | undefined)[] = new Array(8);
+const scratch: CborValue[] = [];
+
+function layoutFor(mask: number): MapLayout {
+  let l = layouts[mask];
+  if (l === undefined) {
+    const names = [...BASE_KEYS];
+    if (mask & 1) names.push('exp');
+    if (mask & 2) names.push('ep');
+    if (mask & 4) names.push('sig');
+    l = new MapLayout(names);
+    layouts[mask] = l;
+  }
+  return l;
+}
+
+/** The canonical bytes of `e`'s map with `sig` (or without, when undefined). */
+function envelopeBytes(e: Envelope, sig: Uint8Array | undefined): Uint8Array {
+  const v = scratch;
+  v[0] = e.v;
+  v[1] = e.id;
+  v[2] = e.sender;
+  v[3] = e.ts;
+  v[4] = e.seq;
+  v[5] = e.topic;
+  v[6] = e.payload;
+  let n = 7;
+  let mask = 0;
+  if (e.exp !== undefined) {
+    v[n++] = e.exp;
+    mask |= 1;
+  }
+  if (e.ep !== undefined) {
+    v[n++] = e.ep;
+    mask |= 2;
+  }
+  if (sig !== undefined) {
+    v[n++] = sig;
+    mask |= 4;
+  }
+  try {
+    return encodeMap(layoutFor(mask), v);
+  } finally {
+    // keep the array's storage, drop what it held (a payload may be large)
+    for (let i = 0; i < n; i++) v[i] = null;
+  }
+}
+
 /** The bytes a signature covers: the canonical envelope without `sig`. */
 export function signingBytes(e: Envelope): Uint8Array {
-  return encode(unsigned(e));
+  return envelopeBytes(e, undefined);
 }
 
 /** The envelope with `signer`'s signature (the sender must be the signer's agent). */
@@ -274,9 +333,7 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
       writePath: (_, out, at) => out.set(path, at),
     });
   }
-  const v = unsigned(e);
-  if (e.sig !== undefined) v.sig = e.sig;
-  return encode(v);
+  return envelopeBytes(e, e.sig);
 }
 
 function uint(v: unknown, field: string): number {

@@ -227,6 +227,11 @@ export interface PlaneSubscription extends AsyncIterable<Message> {
 
 let lastEpoch = 0;
 
+/** Who a refused delivery came from, for its rejection report. */
+function whoOf(d: Delivery, e: Envelope): { topic: string; sender: string; id: string } {
+  return { topic: d.topic, sender: e.sender, id: messageIdHex(e) };
+}
+
 /**
  * A stream epoch for a new plane: the wall clock in ms, and above any epoch given out before in
  * this process, so two planes started in one millisecond still differ. A sender restarted in
@@ -646,46 +651,36 @@ export class Plane {
     } catch (err) {
       return { reason: 'malformed', topic: d.topic, detail: (err as Error).message };
     }
-    const who = (): { topic: string; sender: string; id: string } => ({
-      topic: d.topic,
-      sender: e.sender,
-      id: messageIdHex(e),
-    });
     if (e.topic !== d.topic)
-      return { reason: 'wrong-topic', ...who(), detail: `signed for ${e.topic}` };
+      return { reason: 'wrong-topic', ...whoOf(d, e), detail: `signed for ${e.topic}` };
     if (isKernelTopic(d.topic) && e.sender !== KERNEL_AGENT)
-      return { reason: 'not-kernel', ...who() };
+      return { reason: 'not-kernel', ...whoOf(d, e) };
     if (e.exp !== undefined || this.opts.requireExpiry === true) {
       const why = expiryProblem(e.exp, Date.now());
-      if (why !== undefined) return { reason: 'expired', ...who(), detail: why };
+      if (why !== undefined) return { reason: 'expired', ...whoOf(d, e), detail: why };
     }
     const s = screen?.(e);
     if (s === 'skip') return undefined;
-    if (s === 'duplicate') return { reason: 'duplicate', ...who() };
+    if (s === 'duplicate') return { reason: 'duplicate', ...whoOf(d, e) };
     const v =
       this.opts.verifier === undefined
         ? 'unsigned'
         : checkSignature(e, this.opts.verifier, this.batches);
     if (v === 'unsigned') {
-      if (this.requireSigs) return { reason: 'unsigned', ...who() };
-    } else if (v !== 'ok') return { reason: v, ...who() };
+      if (this.requireSigs) return { reason: 'unsigned', ...whoOf(d, e) };
+    } else if (v !== 'ok') return { reason: v, ...whoOf(d, e) };
     const no = this.opts.authorize?.(e.sender, d.topic, d.data.length);
     if (no instanceof Promise)
       return no.then(
-        (r) => this.authorized(e, d, r, who),
+        (r) => this.authorized(e, d, r),
         (err: unknown) =>
-          this.authorized(e, d, { refuse: 'denied', detail: `cannot decide: ${String(err)}` }, who),
+          this.authorized(e, d, { refuse: 'denied', detail: `cannot decide: ${String(err)}` }),
       );
-    return this.authorized(e, d, no, who);
+    return this.authorized(e, d, no);
   }
 
-  private authorized(
-    e: Envelope,
-    d: Delivery,
-    no: Refusal | undefined,
-    who: () => { topic: string; sender: string; id: string },
-  ): Delivered | Rejection {
-    if (no !== undefined) return { reason: no.refuse, ...who(), detail: no.detail };
+  private authorized(e: Envelope, d: Delivery, no: Refusal | undefined): Delivered | Rejection {
+    if (no !== undefined) return { reason: no.refuse, ...whoOf(d, e), detail: no.detail };
     if (e.ts > this.clock) this.clock = e.ts;
     return new Delivered(e, d);
   }

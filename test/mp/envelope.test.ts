@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { encode, fromHex, toHex } from '../../src/codec/index.js';
+import fc from 'fast-check';
+import {
+  type CborValue,
+  encode,
+  encodeMap,
+  fromHex,
+  MapLayout,
+  toHex,
+} from '../../src/codec/index.js';
 import { KeyPair, keySigner, staticVerifier } from '../../src/identity/index.js';
 import {
   checkPattern,
@@ -18,6 +26,7 @@ import {
   signingBytes,
   TopicError,
 } from '../../src/mp/index.js';
+import { iterations, replayHint, testSeed } from '../helpers/seed.js';
 
 const fixture = new URL('../../../test/fixtures/mp/envelope-v1.json', import.meta.url);
 const fixtureExp = new URL('../../../test/fixtures/mp/envelope-v1-exp.json', import.meta.url);
@@ -98,6 +107,66 @@ describe('envelope', () => {
         () => decodeEnvelope(encode({ ...decodeEnvelope(bytes), ep: bad } as never)),
         EnvelopeError,
       );
+  });
+
+  it('encodes by its fixed key order exactly as the generic encoder encodes the same map (property)', () => {
+    const seed = testSeed();
+    const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+    const envelope = fc.record({
+      id: fc.uint8Array({ minLength: 16, maxLength: 16 }),
+      sender: fc.stringMatching(/^[a-z][a-z0-9_-]{0,20}$/),
+      ts: fc.nat(),
+      seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      topic: fc.stringMatching(/^[a-z]{1,8}(\.[a-z0-9]{1,8}){0,4}$/),
+      payload: fc.jsonValue() as fc.Arbitrary<CborValue>,
+      exp: opt(fc.nat()),
+      ep: opt(fc.nat()),
+      sig: opt(fc.uint8Array({ minLength: 64, maxLength: 64 })),
+    });
+    try {
+      fc.assert(
+        fc.property(envelope, (r) => {
+          const e: Envelope = { v: 1, ...r };
+          const generic: Record<string, CborValue> = {};
+          for (const [k, v] of Object.entries(e)) if (v !== undefined) generic[k] = v;
+          // the same bytes, or the same refusal (a number no CBOR integer holds)
+          const outcome = (f: () => Uint8Array): Uint8Array | string => {
+            try {
+              return f();
+            } catch (err) {
+              return `${(err as { reason?: string }).reason}`;
+            }
+          };
+          assert.deepStrictEqual(
+            outcome(() => encodeEnvelope(e)),
+            outcome(() => encode(generic)),
+          );
+          const { sig: _, ...unsignedMap } = generic;
+          assert.deepStrictEqual(
+            outcome(() => signingBytes(e)),
+            outcome(() => encode(unsignedMap)),
+          );
+        }),
+        { seed, numRuns: iterations(500, 50_000) },
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${replayHint(seed, 'envelope layout')}`, {
+        cause: e,
+      });
+    }
+  });
+
+  it('a map layout refuses a key named twice, and encodes what encode does, naming the bad path', () => {
+    assert.throws(() => new MapLayout(['a', 'b', 'a']), TypeError);
+    const l = new MapLayout(['zz', 'a', 'bb', 'c']);
+    assert.deepStrictEqual(
+      encodeMap(l, [1, 'x', [true], null]),
+      encode({ zz: 1, a: 'x', bb: [true], c: null }),
+    );
+    assert.throws(() => encodeMap(l, [1, 'x', [undefined as never], null]), {
+      name: 'CborEncodeError',
+      path: '$.bb[0]',
+    });
   });
 
   it('matches the golden bytes of a batch-signed envelope (the envelope, then its proof)', () => {
