@@ -9,7 +9,8 @@ Usage:
   jit ref branch NAME TARGET            a new branch at TARGET (a node id or a ref name)
   jit ref tag NAME TARGET               a tag (tags never move)
   jit ref set NAME TARGET [--force]     move a branch; only forward unless --force
-  jit ref delete NAME                   delete a branch (tags cannot be deleted)
+  jit ref delete NAME                   delete a branch (tags cannot be deleted); the active
+                                        working sets based on it are invalidated
 `;
 
 export async function refs(
@@ -38,7 +39,11 @@ export async function refs(
       }
       case 'delete': {
         const r = await call(c, 'ref.delete', { name: args[0]! });
-        return out(r, `deleted ${args[0]}\n`);
+        const gone = (r.invalidated as string[] | undefined) ?? [];
+        return out(
+          r,
+          `deleted ${args[0]}\n${gone.map((id) => `invalidated working set ${id}\n`).join('')}`,
+        );
       }
       default: {
         const target = await resolveTarget(c, args[1]!);

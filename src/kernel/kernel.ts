@@ -611,27 +611,54 @@ export class Kernel {
    * a branch moves only forward (the new target descends from the old) unless `force`.
    */
   setRef(u: RefUpdate & { force?: boolean }): Promise<Ref | null> {
+    return this.run((tx) => this.updateRef(tx, u).ref);
+  }
+
+  /**
+   * ref.delete: removes branch `name` (the ref rules refuse it for a tag). It leaves the ACTIVE SWSs based
+   * on it nothing to collapse into: each is INVALIDATED in the same transaction (an SWS_DESTROY
+   * record each, in id order), so they refuse patches and commits from then on instead of failing
+   * at collapse. A branch made again with the same name does not bring them back (terminal states
+   * never do). Answers the ids invalidated.
+   */
+  deleteRef(name: string): Promise<{ invalidated: string[] }> {
     return this.run((tx) => {
-      if (typeof u.name === 'string' && u.name.startsWith(RESERVED_REF_PREFIX))
+      const kind = tx.ref(name)?.kind ?? 'branch';
+      return { invalidated: this.updateRef(tx, { name, kind, target: null }).invalidated };
+    });
+  }
+
+  private updateRef(
+    tx: Tx,
+    u: RefUpdate & { force?: boolean },
+  ): { ref: Ref | null; invalidated: string[] } {
+    if (typeof u.name === 'string' && u.name.startsWith(RESERVED_REF_PREFIX))
+      throw new RefConflictError(
+        `${u.name} is the kernel's own ref (${RESERVED_REF_PREFIX}…): ${u.name === AUDIT_REF ? 'only audit.append moves it' : 'no client sets it'}`,
+        { ref: u.name },
+      );
+    const cur = tx.ref(u.name);
+    if (u.target !== null && cur?.kind === 'branch' && u.kind === 'branch' && u.force !== true) {
+      if (!this.store.reader.has(u.target) || !this.store.reader.isAncestor(cur.target, u.target)) {
         throw new RefConflictError(
-          `${u.name} is the kernel's own ref (${RESERVED_REF_PREFIX}…): ${u.name === AUDIT_REF ? 'only audit.append moves it' : 'no client sets it'}`,
+          `moving ${u.name} to ${u.target} is not a fast-forward from ${cur.target}; pass force to rewind`,
           { ref: u.name },
         );
-      const cur = tx.ref(u.name);
-      if (u.target !== null && cur?.kind === 'branch' && u.kind === 'branch' && u.force !== true) {
-        if (
-          !this.store.reader.has(u.target) ||
-          !this.store.reader.isAncestor(cur.target, u.target)
-        ) {
-          throw new RefConflictError(
-            `moving ${u.name} to ${u.target} is not a fast-forward from ${cur.target}; pass force to rewind`,
-            { ref: u.name },
-          );
-        }
       }
-      const { force: _force, ...update } = u;
-      return tx.setRef(update);
-    });
+    }
+    const { force: _force, ...update } = u;
+    const ref = tx.setRef(update);
+    const invalidated: string[] = [];
+    if (u.target === null && cur?.kind === 'branch') {
+      for (const s of this.swss.values())
+        if (s.state === 'ACTIVE' && s.header.baseRef === cur.name) invalidated.push(s.id);
+      invalidated.sort();
+      for (const id of invalidated) {
+        tx.record(WalOp.SWS_DESTROY, encodeSwsDestroy(id, 'invalidated'));
+        this.swss.get(id)!.state = 'INVALIDATED';
+      }
+    }
+    return { ref, invalidated };
   }
 
   /**

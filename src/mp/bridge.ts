@@ -340,6 +340,10 @@ function wrapForNotifications(
   wrap('shadow.commit', collapsed);
   wrap('collapse.commit', collapsed);
   wrap('shadow.discard', (p) => notify(lifecycle, { event: 'discarded', sws: p.id! }));
+  wrap('ref.delete', (p, r) => {
+    for (const sws of (r.invalidated as string[] | undefined) ?? [])
+      notify(lifecycle, { event: 'invalidated', sws, reason: 'branch-deleted', ref: p.name! });
+  });
   // who may do what: agents' planes (sdk/acl-view.ts) follow these to check what they receive
   const policy = Topics.kernelPolicy;
   for (const op of ['shadow.add_member', 'shadow.remove_member'])

@@ -194,12 +194,8 @@ export function kernelOps(
       'ref.delete',
       async (p) => {
         const name = need(map(p), 'name');
-        await kernel.setRef({
-          name,
-          kind: kernel.store.getRef(name)?.kind ?? 'branch',
-          target: null,
-        });
-        return { deleted: name };
+        const { invalidated } = await kernel.deleteRef(name);
+        return { deleted: name, invalidated };
       },
     ],
     [

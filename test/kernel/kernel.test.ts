@@ -196,6 +196,37 @@ describe('kernel - shadow working sets', () => {
     await k.close();
   });
 
+  it('deleting a branch invalidates the active SWSs based on it, in one transaction that replays', async () => {
+    const { k, dir } = await fresh();
+    await seedMain(k, { f: 'F' });
+    const main = k.store.getRef('main')!.target;
+    await k.setRef({ name: 'feat', kind: 'branch', target: main });
+    const a = (await k.create({ ref: 'feat', owner: 'alice' })).id;
+    const b = (await k.create({ ref: 'feat', owner: 'bob' })).id;
+    const done = (await k.create({ ref: 'feat', owner: 'bob' })).id;
+    await k.discard(done, 'bob');
+    const c = (await k.create({ ref: 'main', owner: 'carol' })).id;
+    await k.applyPatch(a, patch(put('g', 'G')) as never);
+    const { invalidated } = await k.deleteRef('feat');
+    assert.deepEqual(invalidated, [a, b].sort(), 'the active ones on feat, in id order');
+    for (const id of [a, b]) assert.equal((await k.status(id)).state, 'INVALIDATED');
+    assert.equal((await k.status(done)).state, 'DISCARDED', 'a terminal SWS stays as it was');
+    assert.equal((await k.status(c)).state, 'ACTIVE', 'other branches are untouched');
+    await assert.rejects(k.applyPatch(a, patch(put('h', 'H')) as never), SwsStateError);
+    await assert.rejects(k.commit(a, 'alice'), SwsStateError);
+    await assert.rejects(k.discard(b, 'bob'), SwsStateError);
+    // a branch made again under the name brings nothing back
+    await k.setRef({ name: 'feat', kind: 'branch', target: main });
+    assert.equal((await k.status(a)).state, 'INVALIDATED');
+    assert.deepEqual(await k.deleteRef('feat'), { invalidated: [] });
+    const digests = `${k.store.digest()} ${k.swsSummary().digest}`;
+    await k.close();
+    const again = await Kernel.open(dir);
+    assert.equal(`${again.store.digest()} ${again.swsSummary().digest}`, digests);
+    assert.equal((await again.status(b)).state, 'INVALIDATED');
+    await again.close();
+  });
+
   it('an edit on a stale base merges when lines differ, else holds the path conflicted until resolve', async () => {
     const { k } = await fresh();
     await seedMain(k, { f: '1\n2\n3\n4\n' });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Jitd, startJitd } from '../../src/daemon/jitd.js';
-import { KeyPair } from '../../src/identity/index.js';
+import { adminSigner, KeyPair } from '../../src/identity/index.js';
 import { type Message, Topics } from '../../src/mp/index.js';
-import { RemoteError } from '../../src/rpc/index.js';
+import { RemoteError, RpcClient } from '../../src/rpc/index.js';
 import { Agent } from '../../src/sdk/index.js';
 import { socketPath } from '../../src/util/home.js';
 import { registerAgents } from '../helpers/agents.js';
@@ -85,6 +85,43 @@ describe('agents over the native plane and the kernel bridge', () => {
       sws,
     });
     for (const a of [alice, bob, watcher]) await a.close();
+  });
+
+  it('deleting a branch invalidates the working sets on it: the kernel announces each, signed, and they refuse patches', async () => {
+    const admin = await RpcClient.connect(
+      { path: socketPath(jitd.home) },
+      { login: await adminSigner(jitd.home) },
+    );
+    const { refs } = (await admin.call('ref.list', {})) as {
+      refs: { name: string; target: string }[];
+    };
+    const target = refs.find((r) => r.name === 'main')!.target;
+    await admin.call('ref.create_branch', { name: 'doomed', target });
+    const alice = await connect('alice');
+    const watcher = await connect('watcher');
+    const life: Message[] = [];
+    await watcher.plane.subscribe(Topics.kernelSwsLifecycle, (m) => void life.push(m));
+    const sws = await alice.openSws({ ref: 'doomed' });
+    await alice.patch(sws, [{ op: 'put', path: 'x', content: enc('x') }]);
+    const r = (await admin.call('ref.delete', { name: 'doomed' })) as { invalidated: string[] };
+    assert.deepEqual(r.invalidated, [sws]);
+    const invalidated = (): Message | undefined =>
+      life.find((m) => (m.payload as { event: string }).event === 'invalidated');
+    for (let i = 0; i < 500 && invalidated() === undefined; i++)
+      await new Promise((res) => setTimeout(res, 10));
+    assert.equal(invalidated()?.sender, 'jit-kernel');
+    assert.deepEqual(invalidated()?.payload, {
+      event: 'invalidated',
+      sws,
+      reason: 'branch-deleted',
+      ref: 'doomed',
+    });
+    await assert.rejects(
+      alice.patch(sws, [{ op: 'put', path: 'y', content: enc('y') }]),
+      (e: unknown) => e instanceof RemoteError && /INVALIDATED/.test(e.message),
+    );
+    await admin.close();
+    for (const a of [alice, watcher]) await a.close();
   });
 
   it('refuses a patch that names someone else as author, and a commit by a member who is not the owner', async () => {
