@@ -50,33 +50,40 @@ function goldenEnvelope(): Envelope {
   );
 }
 
+/**
+ * Checks `bytes` against the golden file at `url` (written anew with JIT_WRITE_FIXTURES=1) and
+ * returns the stored envelope, decoded.
+ */
+function matchesGolden(url: URL, bytes: Uint8Array): Envelope {
+  const golden = { public_key: toHex(key.publicKey), envelope: toHex(bytes) };
+  if (process.env.JIT_WRITE_FIXTURES === '1')
+    writeFileSync(url, `${JSON.stringify(golden, null, 2)}\n`);
+  const stored = JSON.parse(readFileSync(url, 'utf8')) as typeof golden;
+  assert.deepEqual(golden, stored);
+  return decodeEnvelope(fromHex(stored.envelope)!);
+}
+
+/** `field` of the signed envelope `e` is covered: changing or removing it breaks the signature. */
+function assertSigned(e: Envelope, field: 'exp' | 'ep'): void {
+  const v = staticVerifier([['alice', key.publicKey]]);
+  assert.equal(checkSignature(e, v), 'ok');
+  assert.equal(checkSignature({ ...e, [field]: e[field]! + 1 }, v), 'bad-signature');
+  const { [field]: _, ...without } = e;
+  assert.equal(checkSignature(without, v), 'bad-signature', `removing ${field} breaks it`);
+}
+
 describe('envelope', () => {
   it('matches the golden bytes (a format change is caught)', () => {
-    const bytes = encodeEnvelope(goldenEnvelope());
-    const golden = { public_key: toHex(key.publicKey), envelope: toHex(bytes) };
-    if (process.env.JIT_WRITE_FIXTURES === '1')
-      writeFileSync(fixture, `${JSON.stringify(golden, null, 2)}\n`);
-    const stored = JSON.parse(readFileSync(fixture, 'utf8')) as typeof golden;
-    assert.deepEqual(golden, stored);
-    const e = decodeEnvelope(fromHex(stored.envelope)!);
+    const e = matchesGolden(fixture, encodeEnvelope(goldenEnvelope()));
     assert.equal(checkSignature(e, staticVerifier([['alice', key.publicKey]])), 'ok');
   });
 
   it('matches the golden bytes with an expiry, which is signed like every other field', () => {
     const e = seal({ ...goldenEnvelope(), exp: 1_800_000_000_000 }, keySigner('alice', key));
     const bytes = encodeEnvelope(e);
-    const golden = { public_key: toHex(key.publicKey), envelope: toHex(bytes) };
-    if (process.env.JIT_WRITE_FIXTURES === '1')
-      writeFileSync(fixtureExp, `${JSON.stringify(golden, null, 2)}\n`);
-    const stored = JSON.parse(readFileSync(fixtureExp, 'utf8')) as typeof golden;
-    assert.deepEqual(golden, stored);
-    const back = decodeEnvelope(fromHex(stored.envelope)!);
+    const back = matchesGolden(fixtureExp, bytes);
     assert.equal(back.exp, 1_800_000_000_000);
-    const v = staticVerifier([['alice', key.publicKey]]);
-    assert.equal(checkSignature(back, v), 'ok');
-    assert.equal(checkSignature({ ...back, exp: back.exp! + 1 }, v), 'bad-signature');
-    const { exp: _, ...without } = back;
-    assert.equal(checkSignature(without, v), 'bad-signature', 'removing the expiry breaks it');
+    assertSigned(back, 'exp');
     assert.throws(
       () => decodeEnvelope(encode({ ...decodeEnvelope(bytes), exp: -1 } as never)),
       EnvelopeError,
@@ -90,18 +97,9 @@ describe('envelope', () => {
       keySigner('alice', key),
     );
     const bytes = encodeEnvelope(e);
-    const golden = { public_key: toHex(key.publicKey), envelope: toHex(bytes) };
-    if (process.env.JIT_WRITE_FIXTURES === '1')
-      writeFileSync(fixtureEp, `${JSON.stringify(golden, null, 2)}\n`);
-    const stored = JSON.parse(readFileSync(fixtureEp, 'utf8')) as typeof golden;
-    assert.deepEqual(golden, stored);
-    const back = decodeEnvelope(fromHex(stored.envelope)!);
+    const back = matchesGolden(fixtureEp, bytes);
     assert.equal(back.ep, 1_799_999_000_000);
-    const v = staticVerifier([['alice', key.publicKey]]);
-    assert.equal(checkSignature(back, v), 'ok');
-    assert.equal(checkSignature({ ...back, ep: back.ep! + 1 }, v), 'bad-signature');
-    const { ep: _ep, ...without } = back;
-    assert.equal(checkSignature(without, v), 'bad-signature', 'removing the epoch breaks it');
+    assertSigned(back, 'ep');
     for (const bad of [-1, 1.5, 'x'])
       assert.throws(
         () => decodeEnvelope(encode({ ...decodeEnvelope(bytes), ep: bad } as never)),
@@ -179,12 +177,7 @@ describe('envelope', () => {
       keySigner('alice', key),
     );
     const bytes = batch[1]!.bytes;
-    const golden = { public_key: toHex(key.publicKey), envelope: toHex(bytes) };
-    if (process.env.JIT_WRITE_FIXTURES === '1')
-      writeFileSync(fixtureBatch, `${JSON.stringify(golden, null, 2)}\n`);
-    const stored = JSON.parse(readFileSync(fixtureBatch, 'utf8')) as typeof golden;
-    assert.deepEqual(golden, stored);
-    const back = decodeEnvelope(fromHex(stored.envelope)!);
+    const back = matchesGolden(fixtureBatch, bytes);
     assert.equal(back.seq, 2);
     assert.equal(back.sig, undefined);
     assert.deepEqual(
