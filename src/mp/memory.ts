@@ -1,6 +1,7 @@
 import { QueuedSubscription } from './delivery-queue.js';
 import type { Envelope } from './envelope.js';
 import { PlaneClosedError, TopicError } from './errors.js';
+import { FairBacklog } from './fair-backlog.js';
 import { checkPattern, checkTopic, patternMatcher } from './topic.js';
 import type {
   Delivery,
@@ -13,6 +14,8 @@ import type {
 } from './transport.js';
 
 interface Held {
+  /** Who published it (see `PublishOptions.from`): the group serves publishers in turn. */
+  readonly key: string;
   readonly topic: string;
   readonly data: Uint8Array;
   readonly decoded: Envelope | undefined;
@@ -25,66 +28,70 @@ const DEFAULT_IN_FLIGHT = 256;
 const DONE = Promise.resolve();
 const DEFAULT_BACKLOG = 4096;
 
-/** The messages of one consumer (durable: named; ephemeral: one subscription's own). */
+/**
+ * The messages of one consumer (durable: named; ephemeral: one subscription's own), queued by
+ * publisher and handed out round-robin among publishers, FIFO per publisher (`FairBacklog`).
+ */
 class Group {
-  backlog: Held[] = [];
-  head = 0;
+  readonly backlog: FairBacklog<Held>;
   readonly members: Member[] = [];
   private next = 0;
-  private spaceWaiters: (() => void)[] = [];
+  private spaceWaiters: { key: string; done: () => void }[] = [];
 
   readonly name: string | undefined;
   readonly pattern: string;
   readonly matches: (topic: string) => boolean;
-  readonly maxBacklog: number;
 
   constructor(name: string | undefined, pattern: string, maxBacklog: number) {
     this.name = name;
     this.pattern = pattern;
     this.matches = patternMatcher(pattern);
-    this.maxBacklog = maxBacklog;
+    this.backlog = new FairBacklog<Held>(maxBacklog);
   }
 
   get pending(): number {
-    return this.backlog.length - this.head;
+    return this.backlog.length;
   }
 
-  get full(): boolean {
-    return this.pending >= this.maxBacklog;
+  /** Whether publisher `key` holds as many messages here as one publisher may. */
+  fullFor(key: string): boolean {
+    return this.backlog.fullFor(key);
   }
 
-  waitForSpace(signal: AbortSignal | undefined): Promise<void> {
+  waitForSpace(key: string, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
-      const done = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
+      const w = {
+        key,
+        done: (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
       };
       const onAbort = (): void => {
-        this.spaceWaiters = this.spaceWaiters.filter((w) => w !== done);
+        this.spaceWaiters = this.spaceWaiters.filter((x) => x !== w);
         reject(signal!.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.spaceWaiters.push(done);
+      this.spaceWaiters.push(w);
     });
   }
 
   push(h: Held): void {
-    this.backlog.push(h);
+    this.backlog.push(h.key, h);
     this.pump();
   }
 
   /** Puts unacknowledged messages back at the front, in their order. */
   requeue(hs: Held[]): void {
     for (const h of hs) h.redelivered = true;
-    this.backlog = [...hs, ...this.backlog.slice(this.head)];
-    this.head = 0;
+    this.backlog.unshift(hs);
     this.pump();
   }
 
   /** Hands backlog to members with room, round robin. */
   pump(): void {
     const n = this.members.length;
-    while (this.head < this.backlog.length && n > 0) {
+    while (this.backlog.length > 0 && n > 0) {
       let m: Member | undefined;
       for (let i = 0; i < n; i++) {
         const c = this.members[(this.next + i) % n]!;
@@ -95,15 +102,15 @@ class Group {
         }
       }
       if (m === undefined) break;
-      const h = this.backlog[this.head]!;
-      this.backlog[this.head++] = undefined as never;
-      m.hand(h);
+      m.hand(this.backlog.shift()!);
     }
-    if (this.head > 1024 && this.head * 2 > this.backlog.length) {
-      this.backlog = this.backlog.slice(this.head);
-      this.head = 0;
+    if (this.spaceWaiters.length > 0) {
+      const waiting = this.spaceWaiters;
+      this.spaceWaiters = [];
+      for (const w of waiting)
+        if (this.fullFor(w.key)) this.spaceWaiters.push(w);
+        else w.done();
     }
-    while (this.spaceWaiters.length > 0 && !this.full) this.spaceWaiters.shift()!();
   }
 }
 
@@ -161,15 +168,18 @@ class Member extends QueuedSubscription {
 /**
  * An in-process broker: the `memory` transport's shared state. Connections made with `connect`
  * see each other's messages. Everything is bounded: a group holds at most `maxBacklog` messages
- * and a publisher waits for room.
+ * of each publisher, and a publisher waits for room (others do not wait with it).
  */
 export class MemoryBroker {
   private readonly groups = new Set<Group>();
   private readonly durable = new Map<string, Group>();
   readonly maxBacklog: number;
+  /** Whether groups serve publishers in turn (default) or hold one FIFO, as a broker stream does. */
+  readonly fairPublishers: boolean;
 
-  constructor(opts: { maxBacklog?: number } = {}) {
+  constructor(opts: { maxBacklog?: number; fairPublishers?: boolean } = {}) {
     this.maxBacklog = opts.maxBacklog ?? DEFAULT_BACKLOG;
+    this.fairPublishers = opts.fairPublishers ?? true;
   }
 
   connect(): Transport {
@@ -197,12 +207,15 @@ export class MemoryBroker {
     data: Uint8Array,
     decoded: Envelope | undefined,
     signal: AbortSignal | undefined,
+    from: string | undefined,
   ): Promise<void> | undefined {
+    const key = this.fairPublishers ? (from ?? decoded?.sender ?? '') : '';
     const gs: Group[] = [];
     for (const g of this.groups) if (g.matches(topic)) gs.push(g);
     for (let i = 0; i < gs.length; i++) {
-      if (gs[i]!.full) return this.publishWaiting(gs, i, { topic, data, decoded }, signal);
-      gs[i]!.push({ topic, data, decoded, redelivered: false, deliveries: 0 });
+      if (gs[i]!.fullFor(key))
+        return this.publishWaiting(gs, i, { key, topic, data, decoded }, signal);
+      gs[i]!.push({ key, topic, data, decoded, redelivered: false, deliveries: 0 });
     }
     return undefined;
   }
@@ -215,7 +228,7 @@ export class MemoryBroker {
   ): Promise<void> {
     for (let i = from; i < gs.length; i++) {
       const g = gs[i]!;
-      while (g.full && this.groups.has(g)) await g.waitForSpace(signal);
+      while (g.fullFor(m.key) && this.groups.has(g)) await g.waitForSpace(m.key, signal);
       if (this.groups.has(g)) g.push({ ...m, redelivered: false, deliveries: 0 });
     }
   }
@@ -286,11 +299,11 @@ class MemoryTransport implements Transport {
     opts.signal?.throwIfAborted();
     // in call order: once one publish waits for room, later ones wait behind it
     if (this.tail === undefined) {
-      const wait = this.broker.publish(topic, data, opts.decoded, opts.signal);
+      const wait = this.broker.publish(topic, data, opts.decoded, opts.signal, opts.from);
       return wait === undefined ? DONE : this.hold(wait);
     }
     return this.hold(
-      this.tail.then(() => this.broker.publish(topic, data, opts.decoded, opts.signal)),
+      this.tail.then(() => this.broker.publish(topic, data, opts.decoded, opts.signal, opts.from)),
     );
   }
 

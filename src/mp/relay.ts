@@ -3,7 +3,7 @@ import { describeValue } from '../errors/index.js';
 import { BadRequestError, type Handler, type HandlerContext } from '../rpc/index.js';
 import type { MemoryBroker } from './memory.js';
 import { checkPattern, checkTopic } from './topic.js';
-import type { Delivery, TransportSubscription } from './transport.js';
+import type { Delivery, Transport, TransportSubscription } from './transport.js';
 
 type M = Record<string, CborValue>;
 
@@ -93,7 +93,28 @@ export function relayOps(broker: MemoryBroker): [string, Handler][] {
     }
     return subs;
   };
+  // subscriptions share one broker connection; publishes get one per client connection, so that
+  // one client waiting for room in a group (a flooder at its backlog limit) does not hold up the
+  // others' publishes behind it (a broker connection keeps its publishes in call order)
   const conn = broker.connect();
+  const publishers = new Map<string, Transport>();
+  const publisherOf = (ctx: HandlerContext): Transport => {
+    let c = publishers.get(ctx.challenge);
+    if (c === undefined) {
+      const mine = broker.connect();
+      c = mine;
+      publishers.set(ctx.challenge, mine);
+      ctx.signal.addEventListener(
+        'abort',
+        () => {
+          publishers.delete(ctx.challenge);
+          void mine.close();
+        },
+        { once: true },
+      );
+    }
+    return c;
+  };
   const tails = new Map<string, Promise<void>>();
   return [
     [
@@ -111,9 +132,12 @@ export function relayOps(broker: MemoryBroker): [string, Handler][] {
           else checkTopic(m[0]);
         // one connection's batches go to the broker in the order they came
         const prev = tails.get(ctx.challenge);
+        // the broker serves publishers in turn by the logged-in agent (FairBacklog)
+        const from = ctx.session.agent ?? ctx.challenge;
+        const pub = publisherOf(ctx);
         const run = async (): Promise<void> => {
           for (const m of msgs as [string, Uint8Array][])
-            await conn.publish(m[0], m[1], { signal: ctx.signal });
+            await pub.publish(m[0], m[1], { signal: ctx.signal, from });
         };
         const done = prev === undefined ? run() : prev.then(run);
         const tail = done.catch(() => undefined);

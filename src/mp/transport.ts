@@ -39,6 +39,12 @@ export interface PublishOptions {
    * swallowed for the whole duplicate window. Receivers drop it as a duplicate themselves.
    */
   readonly attempt?: number;
+  /**
+   * Who hands the message over (jitd's relay: the logged-in agent of the connection it came on),
+   * when that is not the publisher of this connection. A transport that queues for competing
+   * consumers may serve publishers in turn by it (the memory broker does); others ignore it.
+   */
+  readonly from?: string;
 }
 
 export interface SubscribeOptions {
