@@ -74,47 +74,45 @@ class RelaySub {
  * and `mp.unsubscribe {sub}`. A connection's subscriptions end with it; what they did not
  * acknowledge goes back to their group.
  */
-export function relayOps(broker: MemoryBroker): [string, Handler][] {
-  const byConn = new Map<string, Map<number, RelaySub>>();
-  const subsOf = (ctx: HandlerContext): Map<number, RelaySub> => {
-    let subs = byConn.get(ctx.challenge);
-    if (subs === undefined) {
-      const mine = new Map<number, RelaySub>();
-      subs = mine;
+/**
+ * One `T` per client connection, made on first use and disposed of when the connection closes.
+ */
+function perConnection<T>(make: () => T, dispose: (x: T) => void): (ctx: HandlerContext) => T {
+  const byConn = new Map<string, T>();
+  return (ctx) => {
+    let x = byConn.get(ctx.challenge);
+    if (x === undefined) {
+      const mine = make();
+      x = mine;
       byConn.set(ctx.challenge, mine);
       ctx.signal.addEventListener(
         'abort',
         () => {
           byConn.delete(ctx.challenge);
-          for (const s of mine.values()) void s.close();
+          dispose(mine);
         },
         { once: true },
       );
     }
-    return subs;
+    return x;
   };
+}
+
+export function relayOps(broker: MemoryBroker): [string, Handler][] {
+  const subsOf = perConnection(
+    () => new Map<number, RelaySub>(),
+    (mine) => {
+      for (const s of mine.values()) void s.close();
+    },
+  );
   // subscriptions share one broker connection; publishes get one per client connection, so that
   // one client waiting for room in a group (a flooder at its backlog limit) does not hold up the
   // others' publishes behind it (a broker connection keeps its publishes in call order)
   const conn = broker.connect();
-  const publishers = new Map<string, Transport>();
-  const publisherOf = (ctx: HandlerContext): Transport => {
-    let c = publishers.get(ctx.challenge);
-    if (c === undefined) {
-      const mine = broker.connect();
-      c = mine;
-      publishers.set(ctx.challenge, mine);
-      ctx.signal.addEventListener(
-        'abort',
-        () => {
-          publishers.delete(ctx.challenge);
-          void mine.close();
-        },
-        { once: true },
-      );
-    }
-    return c;
-  };
+  const publisherOf = perConnection(
+    (): Transport => broker.connect(),
+    (mine) => void mine.close(),
+  );
   const tails = new Map<string, Promise<void>>();
   return [
     [
