@@ -179,8 +179,8 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     }
     // never answered: from a stream its sender has left, or too far behind its stream's mark, it
     // is a replay the answers no longer recognise (see StreamMarks); refused, not answered
-    const ep = m.envelope.ep ?? 0;
     const markKey = StreamMarks.key(m.sender, m.topic);
+    const ep = m.envelope.ep ?? 0;
     const refusal = answered.marks.check(markKey, ep, m.envelope.seq);
     if (refusal !== undefined) {
       debug('refused %s on %s from %s: %s', m.id, m.topic, m.sender, refusal);
@@ -190,24 +190,26 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     }
     inHand.set(key, 0);
     try {
-      await respond(kind, m, key);
+      await respond(kind, m, key, markKey, ep);
     } finally {
       inHand.delete(key);
     }
   };
-  const respond = async (kind: Command, m: Message, key: string): Promise<void> => {
+  const respond = async (
+    kind: Command,
+    m: Message,
+    key: string,
+    markKey: string,
+    ep: number,
+  ): Promise<void> => {
     const sws = m.topic.split('.')[2]!;
     const statusTopic = Topics.swsStatus(sws);
     const p = (m.payload ?? {}) as M;
     // analyze carries requests between agents too; the kernel records findings only
     if (kind === 'analyze' && p.kind !== 'finding') return;
-    const exp = m.envelope.exp ?? Date.now() + MAX_TTL_MS;
-    const mark: MarkedAt = {
-      key: StreamMarks.key(m.sender, m.topic),
-      ep: m.envelope.ep ?? 0,
-      seq: m.envelope.seq,
-      until: Math.max(exp, Date.now() + MAX_TTL_MS),
-    };
+    const longest = Date.now() + MAX_TTL_MS;
+    const exp = m.envelope.exp ?? longest;
+    const mark: MarkedAt = { key: markKey, ep, seq: m.envelope.seq, until: Math.max(exp, longest) };
     answered.marks.advance(mark.key, mark.ep, mark.seq, mark.until);
     let answer: M;
     try {

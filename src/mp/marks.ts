@@ -64,11 +64,12 @@ export class StreamMarks {
   advance(key: string, ep: number, seq: number, until: number, now = Date.now()): void {
     const m = this.live(key, now);
     const higher = m === undefined || ep > m.ep || (ep === m.ep && seq > m.seq);
-    const next: StreamMark = higher
-      ? { ep, seq, until: Math.max(until, m?.until ?? 0) }
-      : { ep: m.ep, seq: m.seq, until: Math.max(until, m.until) };
     this.map.delete(key);
-    this.map.set(key, next);
+    this.map.set(key, {
+      ep: higher ? ep : m.ep,
+      seq: higher ? seq : m.seq,
+      until: Math.max(until, m?.until ?? 0),
+    });
     while (this.map.size > this.limit) this.map.delete(this.map.keys().next().value as string);
   }
 

@@ -66,15 +66,6 @@ class RelaySub {
 }
 
 /**
- * The `native` transport's server side: `jitd` relays publish/subscribe between its connected
- * clients through one in-memory broker, so agents in other processes need nothing installed.
- * Ops: `mp.publish {msgs: [[topic, data]…]}` (answered once the broker took them all, so a slow
- * consumer slows the publisher), `mp.subscribe {pattern, group?, max_in_flight?}` (deliveries
- * then arrive as PUSH `{msgs: [[n, topic, data, redelivered, deliveries]…]}` on its rid), `mp.ack {sub, ns}`
- * and `mp.unsubscribe {sub}`. A connection's subscriptions end with it; what they did not
- * acknowledge goes back to their group.
- */
-/**
  * One `T` per client connection, made on first use and disposed of when the connection closes.
  */
 function perConnection<T>(make: () => T, dispose: (x: T) => void): (ctx: HandlerContext) => T {
@@ -98,6 +89,15 @@ function perConnection<T>(make: () => T, dispose: (x: T) => void): (ctx: Handler
   };
 }
 
+/**
+ * The `native` transport's server side: `jitd` relays publish/subscribe between its connected
+ * clients through one in-memory broker, so agents in other processes need nothing installed.
+ * Ops: `mp.publish {msgs: [[topic, data]…]}` (answered once the broker took them all, so a slow
+ * consumer slows the publisher), `mp.subscribe {pattern, group?, max_in_flight?}` (deliveries
+ * then arrive as PUSH `{msgs: [[n, topic, data, redelivered, deliveries]…]}` on its rid), `mp.ack {sub, ns}`
+ * and `mp.unsubscribe {sub}`. A connection's subscriptions end with it; what they did not
+ * acknowledge goes back to their group.
+ */
 export function relayOps(broker: MemoryBroker): [string, Handler][] {
   const subsOf = perConnection(
     () => new Map<number, RelaySub>(),

@@ -37,11 +37,6 @@ export class Preallocator {
     this.enabled = enabled;
   }
 
-  /** File offset up to which the file is known to hold synced zeros (or records). */
-  get allocated(): number {
-    return this.allocatedTo;
-  }
-
   /**
    * Before records are written up to `end`: a promise to await when a running fill has not yet
    * written past `end` (its zeros would land on the records), else undefined.

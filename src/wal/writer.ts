@@ -34,7 +34,7 @@ export interface WalWriterOptions {
    * group commit overwrites allocated blocks and its fdatasync has no size change to commit.
    */
   readonly preallocate?: boolean;
-  /** Bytes of the file from `end` on already known to be zeros (a preallocated tail found at open). */
+  /** File offset up to which the file already holds zeros past `end` (a preallocated tail found at open). */
   readonly allocated?: number;
 }
 
@@ -206,8 +206,7 @@ export class WalWriter {
     this.closed = true;
     await this.flush().catch(() => undefined);
     await this.prealloc.stop();
-    if (this.failure === undefined && this.prealloc.allocated > this.durableEnd)
-      await this.fh.truncate(this.durableEnd).catch(() => undefined);
+    if (this.failure === undefined) await this.fh.truncate(this.durableEnd).catch(() => undefined);
     await this.fh.close();
   }
 }
