@@ -20,8 +20,9 @@ export interface Delivery {
   readonly redelivered: boolean;
   /**
    * How many times the broker has handed this message out, this time included (1 the first
-   * time), where the broker counts: the plane's dead-letter policy reads it. Undefined where it
-   * does not (MQTT: only a DUP flag), and there the transport declares the "dead-letter" gap.
+   * time): the plane's dead-letter policy reads it. Where the broker does not count (MQTT has
+   * only a DUP flag) the adapter counts itself; undefined where nobody can, and there the transport
+   * declares the "dead-letter" gap.
    */
   readonly deliveries?: number;
   /** Done with it: it will not be delivered again. Idempotent. */

@@ -12,6 +12,7 @@ import type {
   TransportHealth,
   TransportSubscription,
 } from '../../transport.js';
+import { DeliveryCounts } from './delivery-count.js';
 
 const debug = debuglog('jit:mqtt');
 
@@ -50,7 +51,10 @@ function clientOptions(clientId: string, clean: boolean): IClientOptions {
  * (client id `jit-<group>`, clean start off), so what it did not acknowledge is sent again when a
  * member connects with that id; without a group the session is clean. A delivery's PUBACK goes
  * out when the plane acknowledges it, and MQTT.js reads the next message only then, so a
- * subscription holds one unacknowledged delivery at a time, in order.
+ * subscription hands the plane one unacknowledged delivery at a time, in order. So the first
+ * delivery of a resumed group session that carries DUP is the one the last member held, and
+ * `DeliveryCounts` counts it with a retained record under `<prefix>-deliveries/` for the
+ * dead-letter policy.
  */
 export class MqttTransport implements Transport {
   readonly name = 'mqtt';
@@ -70,11 +74,6 @@ export class MqttTransport implements Transport {
       reason:
         'a group is one persistent session (client id jit-<group>): a second member takes the session over instead of sharing it; MQTT 5 shared subscriptions ($share/...) are not used yet',
     },
-    {
-      feature: 'dead-letter',
-      reason:
-        'MQTT does not count deliveries: a message sent again after a consumer died carries only the DUP flag, so the plane cannot tell the second delivery from the tenth',
-    },
   ];
   private readonly url: string;
   private readonly prefix: string;
@@ -84,12 +83,14 @@ export class MqttTransport implements Transport {
   private inflight = 0;
   private waiters: (() => void)[] = [];
   private readonly subs = new Set<MqttSub>();
+  private readonly counts: DeliveryCounts;
   private closed = false;
 
   constructor(o: MqttOptions) {
     this.url = o.url;
     this.prefix = o.prefix ?? 'jit';
     this.maxInflight = o.maxInflight ?? 16;
+    this.counts = new DeliveryCounts(this.url, `${this.prefix}-deliveries`, () => this.connected());
   }
 
   async start(): Promise<void> {
@@ -142,17 +143,20 @@ export class MqttTransport implements Transport {
     if (this.closed) throw new PlaneClosedError('this MQTT connection is closed');
     checkPattern(pattern);
     opts.signal?.throwIfAborted();
-    const durable = opts.group !== undefined;
-    const id = durable
-      ? `jit-${opts.group!.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}`
-      : `jit-sub-${randomBytes(6).toString('hex')}`;
-    const s = new MqttSub(pattern, this.prefix, (x) => this.subs.delete(x));
+    const group =
+      opts.group === undefined
+        ? undefined
+        : opts.group.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60);
+    const durable = group !== undefined;
+    const id = durable ? `jit-${group}` : `jit-sub-${randomBytes(6).toString('hex')}`;
+    const s = new MqttSub(pattern, this.prefix, (x) => this.subs.delete(x), group, this.counts);
     const c = connect(this.url, {
       ...clientOptions(id, !durable),
       customHandleAcks: (topic, message, packet, done) =>
         s.receive(topic, message, packet.dup === true, done),
     });
     s.attach(c);
+    c.on('connect', () => s.connected());
     c.on('error', (e) => debug('subscriber %s: %s', id, e.message));
     const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
       c.once('connect', (p) => resolve(p));
@@ -176,6 +180,7 @@ export class MqttTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.subs].map((s) => s.close()));
+    await this.counts.close();
     const c = this.client ?? (await this.starting?.catch(() => undefined));
     await c?.endAsync().catch(() => undefined);
   }
@@ -185,17 +190,35 @@ class MqttSub extends QueuedSubscription {
   readonly pattern: string;
   private readonly cut: number;
   private readonly onClose: (s: MqttSub) => void;
+  /** The durable group (as its session names it), or undefined for a clean session. */
+  private readonly group: string | undefined;
+  private readonly counts: DeliveryCounts;
   private client: MqttClient | undefined;
+  /** No delivery yet on this connection: a DUP one now is what the session's last holder held. */
+  private fresh = true;
 
-  constructor(pattern: string, prefix: string, onClose: (s: MqttSub) => void) {
+  constructor(
+    pattern: string,
+    prefix: string,
+    onClose: (s: MqttSub) => void,
+    group: string | undefined,
+    counts: DeliveryCounts,
+  ) {
     super();
     this.pattern = pattern;
     this.cut = prefix.length + 1;
     this.onClose = onClose;
+    this.group = group;
+    this.counts = counts;
   }
 
   attach(c: MqttClient): void {
     this.client = c;
+  }
+
+  /** The connection (re)connected: the session sends what it has in flight again, first. */
+  connected(): void {
+    this.fresh = true;
   }
 
   /** From MQTT.js: the PUBACK (and the next read) waits for `done`. */
@@ -206,22 +229,63 @@ class MqttSub extends QueuedSubscription {
     done: (error: Error | number, code?: number) => void,
   ): void {
     if (this.ended) return; // no PUBACK: the session sends it again
-    let acked = false;
+    const data = new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+    const first = this.fresh;
+    this.fresh = false;
+    // The plane is handed one delivery at a time, so of what a resumed session sends again only
+    // the first can have reached the last member's plane: it is counted. The others behind it sat
+    // unread in that member's socket, and a clean session never sends anything twice: count 1.
+    if (this.group === undefined || !dup || !first) {
+      this.hand(topic, data, dup, 1, done);
+      return;
+    }
+    const group = this.group;
+    const digest = DeliveryCounts.digest(topic, data);
+    void this.counts
+      .redelivered(group, digest, () => this.ended)
+      .then((n) => {
+        if (n === undefined || this.ended) return; // closed meanwhile: it comes back
+        this.hand(topic, data, true, n, done, () => this.counts.clear(group));
+      });
+  }
+
+  private hand(
+    topic: string,
+    data: Uint8Array,
+    redelivered: boolean,
+    deliveries: number,
+    done: (error: Error | number, code?: number) => void,
+    acked?: () => void,
+  ): void {
+    let settled = false;
     this.queue.push({
       topic: topic.slice(this.cut).replaceAll('/', '.'),
-      data: new Uint8Array(message.buffer, message.byteOffset, message.byteLength),
-      redelivered: dup,
+      data,
+      redelivered,
+      deliveries,
       ack: () => {
-        if (acked || this.ended) return;
-        acked = true;
+        if (settled || this.ended) return;
+        settled = true;
         done(0);
+        acked?.();
       },
     });
   }
 
   protected async release(): Promise<void> {
     this.onClose(this);
+    const c = this.client;
+    if (c === undefined) return;
+    // The PUBACKs already given must reach the broker before the connection goes: a socket closed
+    // with unread deliveries in it is reset, and a reset drops what it had not sent yet (the
+    // broker would send an acknowledged message again). The broker answers in order, so once an
+    // UNSUBACK is back every PUBACK before it has arrived.
+    if (c.connected)
+      await Promise.race([
+        c.unsubscribeAsync('jit-flush').catch(() => undefined),
+        new Promise((r) => setTimeout(r, 1000).unref()),
+      ]);
     // force: no DISCONNECT handshake that would wait for the unacknowledged delivery
-    await this.client?.endAsync(true).catch(() => undefined);
+    await c.endAsync(true).catch(() => undefined);
   }
 }
