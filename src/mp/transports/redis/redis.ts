@@ -67,6 +67,8 @@ export class RedisTransport implements Transport {
   private starting: Promise<Client> | undefined;
   private readonly subs = new Set<RedisSub>();
   private trimmer: NodeJS.Timeout | undefined;
+  /** Publishes of this tick, sent together by `flush`. */
+  private batch: PendingPublish[] = [];
   private closed = false;
 
   constructor(o: RedisOptions) {
@@ -157,11 +159,41 @@ export class RedisTransport implements Transport {
     if (this.closed) throw new PlaneClosedError('this Redis connection is closed');
     checkTopic(topic);
     opts.signal?.throwIfAborted();
-    const c = await this.connected();
-    await c.xAdd(this.opts.stream, '*', {
-      t: topic,
-      d: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    const c = this.client ?? (await this.connected());
+    return new Promise<void>((resolve, reject) => {
+      if (this.batch.length === 0) process.nextTick(() => this.flush(c));
+      this.batch.push({ topic, data, resolve, reject });
     });
+  }
+
+  /**
+   * Sends the publishes of this tick, in call order: one XADD alone, more as one pipeline (the
+   * client handles a pipeline's commands as one batch, where each command on its own would cost a
+   * timeout signal, a trace and a promise of the client's).
+   */
+  private flush(c: Client): void {
+    const b = this.batch;
+    this.batch = [];
+    const key = this.opts.stream;
+    const fields = (p: PendingPublish) => ({
+      t: p.topic,
+      d: Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength),
+    });
+    if (b.length === 1) {
+      const p = b[0]!;
+      c.xAdd(key, '*', fields(p)).then(() => p.resolve(), p.reject);
+      return;
+    }
+    const m = c.multi();
+    for (const p of b) m.xAdd(key, '*', fields(p));
+    m.execAsPipeline().then(
+      () => {
+        for (const p of b) p.resolve();
+      },
+      (e: unknown) => {
+        for (const p of b) p.reject(e);
+      },
+    );
   }
 
   async subscribe(pattern: string, opts: SubscribeOptions = {}): Promise<TransportSubscription> {
@@ -207,6 +239,13 @@ export class RedisTransport implements Transport {
     const c = this.client ?? (await this.starting?.catch(() => undefined));
     await c?.quit().catch(() => undefined);
   }
+}
+
+interface PendingPublish {
+  readonly topic: string;
+  readonly data: Uint8Array;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
 }
 
 type Entry = { id: Buffer; message: { t: Buffer; d: Buffer } };
