@@ -6,6 +6,7 @@ import {
   encodeMap,
   HASH_BYTES,
   MapLayout,
+  sizeBound,
   toHex,
 } from '../codec/index.js';
 import {
@@ -307,6 +308,19 @@ function joinProof(
 }
 
 /** Envelope bytes (without `sig`) too large to leave room for a batch proof within the limit. */
+/** Generous room for an envelope's map head, keys and fixed-size fields (id, numbers). */
+const ENVELOPE_FIXED_BOUND = 256;
+
+/**
+ * Whether `e` (unsigned) certainly encodes within MAX_ENVELOPE_BYTES, found without encoding it;
+ * false means "encode it and see" (see `sizeBound`).
+ */
+export function envelopeFits(e: Envelope): boolean {
+  const room =
+    MAX_ENVELOPE_BYTES - ENVELOPE_FIXED_BOUND - 3 * (e.sender.length + e.topic.length) - 18;
+  return sizeBound(e.payload, room) !== undefined;
+}
+
 export function tooLargeToBatch(signed: Uint8Array): boolean {
   return signed.length + MAX_PROOF_BYTES > MAX_ENVELOPE_BYTES;
 }

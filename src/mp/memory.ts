@@ -1,5 +1,5 @@
 import { QueuedSubscription } from './delivery-queue.js';
-import type { Envelope } from './envelope.js';
+import { type Envelope, encodeEnvelope } from './envelope.js';
 import { PlaneClosedError, TopicError } from './errors.js';
 import { FairBacklog } from './fair-backlog.js';
 import { checkPattern, checkTopic, patternMatcher } from './topic.js';
@@ -17,7 +17,9 @@ interface Held {
   /** Who published it (see `PublishOptions.from`): the group serves publishers in turn. */
   readonly key: string;
   readonly topic: string;
-  readonly data: Uint8Array;
+  /** The bytes; undefined until asked for when published as an envelope (`publishEnvelope`). */
+  data: Uint8Array | undefined;
+  /** The envelope, when the publisher handed it over; set whenever `data` is not. */
   readonly decoded: Envelope | undefined;
   redelivered: boolean;
   /** Times handed to a member. */
@@ -141,20 +143,13 @@ class Member extends QueuedSubscription {
   hand(h: Held): void {
     const n = ++this.counter;
     this.inflight.set(n, h);
-    let acked = false;
-    const d: Delivery = {
-      topic: h.topic,
-      data: h.data,
-      ...(h.decoded !== undefined ? { decoded: h.decoded } : {}),
-      redelivered: h.redelivered,
-      deliveries: ++h.deliveries,
-      ack: () => {
-        if (acked) return;
-        acked = true;
-        if (this.inflight.delete(n)) this.group.pump();
-      },
-    };
-    this.queue.push(d);
+    h.deliveries++;
+    this.queue.push(new MemoryDelivery(h, this, n));
+  }
+
+  /** Delivery `n` is acknowledged: its place goes to the next message. */
+  done(n: number): void {
+    if (this.inflight.delete(n)) this.group.pump();
   }
 
   protected async release(): Promise<void> {
@@ -162,6 +157,40 @@ class Member extends QueuedSubscription {
     this.inflight.clear();
     this.onClose(this);
     if (unacked.length > 0) this.group.requeue(unacked);
+  }
+}
+
+/** A message handed to a member; its bytes are encoded on first access if it came without them. */
+class MemoryDelivery implements Delivery {
+  readonly topic: string;
+  readonly decoded: Envelope | undefined;
+  readonly redelivered: boolean;
+  readonly deliveries: number;
+  private readonly held: Held;
+  private readonly member: Member;
+  private readonly n: number;
+  private acked = false;
+
+  constructor(h: Held, member: Member, n: number) {
+    this.topic = h.topic;
+    this.decoded = h.decoded;
+    this.redelivered = h.redelivered;
+    this.deliveries = h.deliveries;
+    this.held = h;
+    this.member = member;
+    this.n = n;
+  }
+
+  get data(): Uint8Array {
+    const h = this.held;
+    if (h.data === undefined) h.data = encodeEnvelope(h.decoded!);
+    return h.data;
+  }
+
+  ack(): void {
+    if (this.acked) return;
+    this.acked = true;
+    this.member.done(this.n);
   }
 }
 
@@ -204,30 +233,35 @@ export class MemoryBroker {
   /** @internal */
   publish(
     topic: string,
-    data: Uint8Array,
+    data: Uint8Array | undefined,
     decoded: Envelope | undefined,
     signal: AbortSignal | undefined,
     from: string | undefined,
   ): Promise<void> | undefined {
     const key = this.fairPublishers ? (from ?? decoded?.sender ?? '') : '';
-    const gs: Group[] = [];
-    for (const g of this.groups) if (g.matches(topic)) gs.push(g);
-    for (let i = 0; i < gs.length; i++) {
-      if (gs[i]!.fullFor(key))
-        return this.publishWaiting(gs, i, { key, topic, data, decoded }, signal);
-      gs[i]!.push({ key, topic, data, decoded, redelivered: false, deliveries: 0 });
+    let gs: Group[] | undefined;
+    for (const g of this.groups) {
+      if (!g.matches(topic)) continue;
+      if (gs !== undefined || g.fullFor(key)) {
+        // this group (and every one after it) waits for room, in turn
+        gs ??= [];
+        gs.push(g);
+        continue;
+      }
+      g.push({ key, topic, data, decoded, redelivered: false, deliveries: 0 });
     }
-    return undefined;
+    return gs === undefined
+      ? undefined
+      : this.publishWaiting(gs, { key, topic, data, decoded }, signal);
   }
 
+  /** Puts `m` in each of `gs` in turn, waiting for room in each. */
   private async publishWaiting(
     gs: Group[],
-    from: number,
     m: Omit<Held, 'redelivered' | 'deliveries'>,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    for (let i = from; i < gs.length; i++) {
-      const g = gs[i]!;
+    for (const g of gs) {
       while (g.fullFor(m.key) && this.groups.has(g)) await g.waitForSpace(m.key, signal);
       if (this.groups.has(g)) g.push({ ...m, redelivered: false, deliveries: 0 });
     }
@@ -293,17 +327,30 @@ class MemoryTransport implements Transport {
   }
 
   publish(topic: string, data: Uint8Array, opts: PublishOptions = {}): Promise<void> {
+    return this.put(topic, data, opts.decoded, opts);
+  }
+
+  publishEnvelope(topic: string, envelope: Envelope, opts: PublishOptions = {}): Promise<void> {
+    return this.put(topic, undefined, envelope, opts);
+  }
+
+  private put(
+    topic: string,
+    data: Uint8Array | undefined,
+    decoded: Envelope | undefined,
+    opts: PublishOptions,
+  ): Promise<void> {
     if (this.closed)
       return Promise.reject(new PlaneClosedError('this memory connection is closed'));
     checkTopic(topic);
     opts.signal?.throwIfAborted();
     // in call order: once one publish waits for room, later ones wait behind it
     if (this.tail === undefined) {
-      const wait = this.broker.publish(topic, data, opts.decoded, opts.signal, opts.from);
+      const wait = this.broker.publish(topic, data, decoded, opts.signal, opts.from);
       return wait === undefined ? DONE : this.hold(wait);
     }
     return this.hold(
-      this.tail.then(() => this.broker.publish(topic, data, opts.decoded, opts.signal, opts.from)),
+      this.tail.then(() => this.broker.publish(topic, data, decoded, opts.signal, opts.from)),
     );
   }
 

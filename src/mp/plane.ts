@@ -7,6 +7,7 @@ import {
   ENVELOPE_VERSION,
   type Envelope,
   encodeEnvelope,
+  envelopeFits,
   MAX_ENVELOPE_BYTES,
   messageIdHex,
   newMessageId,
@@ -18,7 +19,7 @@ import {
 import { PayloadTooLargeError, PlaneClosedError, PlaneOptionError } from './errors.js';
 import { RoundRobin } from './fair-queue.js';
 import { checkTopic, isKernelTopic, MAX_TOPIC_LENGTH } from './topic.js';
-import type { Delivery, Transport, TransportSubscription } from './transport.js';
+import type { Delivery, PublishOptions, Transport, TransportSubscription } from './transport.js';
 import { type Gap, RecentPairs, Reorder } from './window.js';
 
 const debug = debuglog('jit:mp');
@@ -226,6 +227,7 @@ export interface PlaneSubscription extends AsyncIterable<Message> {
 }
 
 let lastEpoch = 0;
+const NO_OPTIONS: PublishOptions = {};
 
 /** Who a refused delivery came from, for its rejection report. */
 function whoOf(d: Delivery, e: Envelope): { topic: string; sender: string; id: string } {
@@ -332,16 +334,20 @@ export class Plane {
   /** Builds, signs and encodes the next envelope for `topic` without sending it. */
   envelope(topic: string, payload: CborValue): { envelope: Envelope; bytes: Uint8Array } {
     let e = this.draft(topic, payload);
-    const seq = e.seq;
     if (this.opts.signer !== undefined) e = seal(e, this.opts.signer);
+    return { envelope: e, bytes: this.encoded(e) };
+  }
+
+  /** `e` encoded, its size checked, and its `seq` taken. */
+  private encoded(e: Envelope): Uint8Array {
     const bytes = encodeEnvelope(e);
     if (bytes.length > MAX_ENVELOPE_BYTES)
       throw new PayloadTooLargeError(
         `an envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`,
-        { topic },
+        { topic: e.topic },
       );
-    this.seqs.set(topic, seq);
-    return { envelope: e, bytes };
+    this.seqs.set(e.topic, e.seq);
+    return bytes;
   }
 
   /** The next envelope for `topic`, unsigned; its `seq` is taken only when the caller sets it. */
@@ -447,8 +453,35 @@ export class Plane {
     payload: CborValue,
     opts: { signal?: AbortSignal } = {},
   ): Promise<Envelope> {
+    try {
+      return this.publishOrThrow(topic, payload, opts.signal);
+    } catch (e) {
+      // a bad topic or payload: a rejected promise, never a throw
+      return Promise.reject(e);
+    }
+  }
+
+  private publishOrThrow(
+    topic: string,
+    payload: CborValue,
+    signal: AbortSignal | undefined,
+  ): Promise<Envelope> {
     if (this.closed) return Promise.reject(new PlaneClosedError('the plane is closed'));
-    const signal = opts.signal;
+    if (this.opts.signer === undefined && this.transport.publishEnvelope !== undefined) {
+      // in process and unsigned: the envelope itself goes, and bytes are made only if asked for
+      const e = this.draft(topic, payload);
+      if (envelopeFits(e)) {
+        this.seqs.set(topic, e.seq);
+        return this.transport
+          .publishEnvelope(topic, e, signal ? { signal } : NO_OPTIONS)
+          .then(() => {
+            this.stats.published++;
+            return e;
+          });
+      }
+      const bytes = this.encoded(e);
+      return this.send(topic, bytes, signal, e).then(() => e);
+    }
     if (!this.batching) {
       const { envelope, bytes } = this.envelope(topic, payload);
       return this.send(topic, bytes, signal, envelope).then(() => envelope);

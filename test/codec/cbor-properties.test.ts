@@ -3,10 +3,12 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   CborDecodeError,
+  CborEncodeError,
   type CborValue,
   decode,
   encode,
   encodeTo,
+  sizeBound,
 } from '../../src/codec/index.js';
 import { iterations, replayHint, rng, testSeed } from '../helpers/seed.js';
 import { randomValue } from '../helpers/values.js';
@@ -76,6 +78,52 @@ describe('codec - properties', () => {
       );
     });
   });
+  it('sizeBound vouches only for what encodes, and bounds its length', () => {
+    // values the encoder refuses, mixed in: undefined in an array, a lone surrogate, a class
+    const bad = fc.constantFrom<CborValue>(
+      [undefined] as unknown as CborValue,
+      'a\ud800b',
+      { 'k\udc00': 1 },
+      new Date(0) as unknown as CborValue,
+      (() => 1) as unknown as CborValue,
+    );
+    const mixed = fc.letrec<{ v: CborValue }>((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        value,
+        bad,
+        fc.array(tie('v'), { maxLength: 4 }),
+        fc.dictionary(wellFormed, tie('v'), { maxKeys: 4 }),
+      ),
+    })).v;
+    withSeed('cbor-properties', (seed) => {
+      fc.assert(
+        fc.property(mixed, fc.integer({ min: 0, max: 400 }), (x, limit) => {
+          let bytes: Uint8Array | undefined;
+          try {
+            bytes = encode(x);
+          } catch (e) {
+            assert.ok(e instanceof CborEncodeError);
+          }
+          const n = sizeBound(x, limit);
+          if (n === undefined) return; // "encode it and see": always allowed
+          assert.ok(bytes !== undefined, 'vouched for a value the encoder refuses');
+          assert.ok(bytes.length <= n, `bound ${n} < ${bytes.length} bytes`);
+          assert.ok(n <= limit, `bound ${n} over the limit ${limit}`);
+        }),
+        { seed, numRuns: iterations(2000, 200_000) },
+      );
+    });
+    // it does vouch for ordinary values, within a bound of a few times their size
+    const plain = { i: 7, body: 'x'.repeat(64), list: [1, 2.5, null, true], b: new Uint8Array(9) };
+    const n = sizeBound(plain, 4096);
+    assert.ok(n !== undefined && n >= encode(plain).length && n < 4 * encode(plain).length);
+    assert.equal(sizeBound(plain, 100), undefined, 'over the limit');
+    let deep: CborValue = 1;
+    for (let i = 0; i < 300; i++) deep = [deep];
+    assert.equal(sizeBound(deep, 1e9), undefined, 'deeper than MAX_DEPTH');
+  });
+
   it('encodeTo streams exactly the bytes encode returns', () => {
     withSeed('cbor-properties', (seed) => {
       fc.assert(

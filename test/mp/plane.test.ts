@@ -4,6 +4,7 @@ import { encode } from '../../src/codec/index.js';
 import { KeyPair, keySigner, staticVerifier } from '../../src/identity/index.js';
 import {
   checkSignature,
+  type Delivery,
   decodeEnvelope,
   type Envelope,
   encodeEnvelope,
@@ -445,6 +446,38 @@ describe('plane: dead letters', () => {
     while (got.length < 1) await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(got, [{ i: 'last' }]);
     await Promise.all([a, c, again].map((p) => p.close()));
+  });
+
+  it('in process and unsigned: hands over the envelope, makes its bytes only when asked; refuses what cannot go at publish', async () => {
+    const broker = new MemoryBroker();
+    const a = await Plane.open({ transport: broker.connect(), sender: 'a' });
+    const c = await Plane.open({ transport: broker.connect(), sender: 'c' });
+    const sub = await c.subscribe('t');
+    const it = sub[Symbol.asyncIterator]();
+    const raw = await broker.connect().subscribe('t'); // a transport subscription: bytes
+    const sent = await a.publish('t', { n: 1, s: 'héllo' });
+    const m = (await it.next()).value as Message;
+    assert.equal(m.envelope, sent, 'the very envelope, not a decoded copy');
+    const d = (await raw[Symbol.asyncIterator]().next()).value as Delivery;
+    assert.deepEqual(d.data, encodeEnvelope(sent), 'its bytes, made on demand, are its encoding');
+    assert.deepEqual(decodeEnvelope(d.data).payload, { n: 1, s: 'héllo' });
+    await raw.close();
+    // what the encoder refuses is refused at publish, with the encoder's typed error, and takes
+    // no sequence number
+    await assert.rejects(a.publish('t', { bad: [undefined] } as never), {
+      name: 'CborEncodeError',
+    });
+    await assert.rejects(a.publish('t', { bad: 'x\ud800' }), { name: 'CborEncodeError' });
+    await assert.rejects(a.publish('t', new Uint8Array(4 * 1024 * 1024)), {
+      name: 'PayloadTooLargeError',
+    });
+    // over what the quick bound can vouch for (3 bytes a character), within the limit in fact
+    const big = 'x'.repeat(1_500_000);
+    const e2 = await a.publish('t', big);
+    assert.equal(e2.seq, 2, 'the refused publishes used no sequence number');
+    const m2 = (await it.next()).value as Message;
+    assert.equal(m2.payload, big);
+    await Promise.all([a.close(), c.close()]);
   });
 
   it('refuses a bad maxDeliveries or dead-letter topic with a typed error, subscribing nothing', async () => {
