@@ -6,6 +6,8 @@ const debug = debuglog('jit:mqtt');
 
 /** How long one look at a group's record may take before it is tried again. */
 const LOOK_MS = 5000;
+/** Looks tried before a redelivery is counted without its record. */
+const LOOKS = 4;
 
 /**
  * Counts a durable group's deliveries, which MQTT does not: a message the broker sends again after
@@ -47,19 +49,25 @@ export class DeliveryCounts {
   }
 
   /**
-   * The count of a DUP delivery, made durable before it returns. Tries again until it can, or
-   * until `gone` says the subscription closed (then undefined: the message is left unacknowledged
-   * and comes back to the next member).
+   * The count of a DUP delivery, made durable before it returns. Tries `LOOKS` times; then it
+   * gives 2, the least the DUP flag proves, unrecorded (a broker that refuses the record, e.g. an
+   * ACL without `<prefix>-deliveries/#`, must not hold the message back for ever). Undefined when
+   * `gone` says the subscription closed meanwhile: the message is left unacknowledged and comes
+   * back to the next member.
    */
   async redelivered(
     group: string,
     digest: string,
     gone: () => boolean,
   ): Promise<number | undefined> {
-    for (let wait = 100; !gone(); wait = Math.min(wait * 2, 2000)) {
+    for (let k = 1, wait = 100; !gone(); k++, wait *= 2) {
       try {
         return await this.look(`${this.root}/${group}`, digest);
       } catch (e) {
+        if (k === LOOKS) {
+          debug('delivery count of %s in %s not kept (counted 2): %s', digest, group, String(e));
+          return 2;
+        }
         debug('delivery count of %s in %s not read (trying again): %s', digest, group, String(e));
         await new Promise((r) => setTimeout(r, wait));
       }
