@@ -17,6 +17,7 @@ export const ErrorCode = {
   E_UNAVAILABLE: 11,
   E_CONFLICT: 12,
   E_RATE_LIMITED: 13,
+  E_STALE_STREAM: 14,
   E_INTERNAL_ERROR: 500,
 } as const;
 

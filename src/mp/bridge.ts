@@ -6,9 +6,9 @@ import { type Handler, type HandlerContext, toWireError } from '../rpc/index.js'
 import { perSecond } from '../util/per-second.js';
 import { within } from '../util/time.js';
 import { type AnswerStore, type MarkedAt, MemoryAnswers } from './answers.js';
-import { ImpersonationError } from './errors.js';
+import { ImpersonationError, StaleStreamError } from './errors.js';
 import { FairQueue } from './fair-queue.js';
-import { type MarkRefusal, StreamMarks } from './marks.js';
+import { MARK_WINDOW, type MarkRefusal, type StreamMark, StreamMarks } from './marks.js';
 import {
   MAX_TTL_MS,
   type Message,
@@ -186,6 +186,16 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       debug('refused %s on %s from %s: %s', m.id, m.topic, m.sender, refusal);
       replayed[refusal]++;
       report('replayed', m.topic, m.sender, m.id, refusal);
+      // answered (not kept: it was not run), so a sender still waiting stops retrying and hears
+      // why: most often two planes of one agent at once, the older one's commands refused
+      const error = staleStream(m, refusal, answered.marks.get(markKey));
+      notify(Topics.swsStatus(m.topic.split('.')[2]!), {
+        re: m.id,
+        sender: m.sender,
+        op: kind,
+        ok: false,
+        error: { code: error.code, name: error.codeName, message: error.message },
+      });
       return;
     }
     inHand.set(key, 0);
@@ -306,6 +316,16 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       if (pending.size > 0) debug('stopped with %d answers not yet published', pending.size);
     },
   };
+}
+
+/** The error a command refused by its stream's mark is answered with, saying what to do. */
+function staleStream(m: Message, why: MarkRefusal, mark: StreamMark | undefined): StaleStreamError {
+  const at = mark === undefined ? '' : ` (its mark: epoch ${mark.ep}, seq ${mark.seq})`;
+  const message =
+    why === 'old-stream'
+      ? `the kernel has taken commands on ${m.topic} from a later plane of ${m.sender} than this one (stream epoch ${m.envelope.ep ?? 0})${at}: once a newer plane of an agent has spoken on a topic, an older one's commands are refused as replays. Run one plane per agent at a time, or give each process its own agent id`
+      : `command ${m.envelope.seq} of ${m.sender}'s stream on ${m.topic} is ${MARK_WINDOW} or more behind the latest the kernel took${at}: refused as a replay`;
+  return new StaleStreamError(message, { reason: why, sender: m.sender, topic: m.topic });
 }
 
 /**

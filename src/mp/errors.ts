@@ -41,3 +41,13 @@ export class PlaneOptionError extends JitError {
   override readonly name = 'PlaneOptionError';
   readonly codeName = 'E_BAD_PAYLOAD' as const;
 }
+
+/**
+ * A command refused by its stream's mark (`StreamMarks`): it comes from a plane of its sender
+ * older than one the kernel has already taken commands from on that topic, or far behind its
+ * stream. Answered, so the sender's outbox stops and its caller learns why.
+ */
+export class StaleStreamError extends JitError {
+  override readonly name = 'StaleStreamError';
+  readonly codeName = 'E_STALE_STREAM' as const;
+}

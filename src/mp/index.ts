@@ -35,6 +35,7 @@ export {
   PlaneClosedError,
   PlaneOptionError,
   PlaneUnavailableError,
+  StaleStreamError,
   TopicError,
 } from './errors.js';
 export { MARK_WINDOW, type MarkRefusal, type StreamMark, StreamMarks } from './marks.js';

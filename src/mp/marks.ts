@@ -60,6 +60,11 @@ export class StreamMarks {
     return undefined;
   }
 
+  /** Stream `key`'s mark, while it is kept. */
+  get(key: string, now = Date.now()): StreamMark | undefined {
+    return this.live(key, now);
+  }
+
   /** Raises stream `key`'s mark to (ep, seq) if that is higher, and keeps it until `until` at least. */
   advance(key: string, ep: number, seq: number, until: number, now = Date.now()): void {
     const m = this.live(key, now);

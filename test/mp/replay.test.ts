@@ -164,4 +164,32 @@ describe('replays, a second, a day and a restart later', () => {
     await alice.close();
     await jitd.stop();
   });
+
+  it('answers the commands of an older plane of an agent with E_STALE_STREAM once a newer plane of it has spoken', async () => {
+    const home = await tmp();
+    const key = KeyPair.generate();
+    const jitd = await startJitd({ home });
+    await registerAgents(home, [['alice', key]]);
+    const connect = (): Promise<Agent> =>
+      Agent.connect({ agent: 'alice', key, plane: socketPath(home) });
+    const op = (path: string) => ({ op: 'put', path, content: new Uint8Array([1]) });
+    const older = await connect();
+    const sws = await older.openSws();
+    await older.patch(sws, [op('a')]);
+    const newer = await connect(); // a second process of alice's, say
+    assert.ok(newer.plane.epoch > older.plane.epoch);
+    await newer.patch(sws, [op('b')]);
+    const before = kernelState(jitd);
+    await assert.rejects(older.patch(sws, [op('c')]), (e: Error & { code?: number }) => {
+      assert.equal(e.code, 14);
+      assert.match(e.message, /later plane of alice/);
+      assert.match(e.message, /one plane per agent/);
+      return true;
+    });
+    assert.equal(kernelState(jitd), before, 'not run');
+    await newer.patch(sws, [op('d')]); // the newer plane goes on
+    await older.close();
+    await newer.close();
+    await jitd.stop();
+  });
 });
