@@ -29,14 +29,32 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   assert.ok(cond(), `timed out waiting for ${what}`);
 }
 
+/** A data directory with alice registered and jitd started on it, and a way to connect alice. */
+async function withAlice(): Promise<{
+  home: string;
+  key: KeyPair;
+  jitd: Jitd;
+  connect: () => Promise<Agent>;
+}> {
+  const home = await tmp();
+  const key = KeyPair.generate();
+  const jitd = await startJitd({ home });
+  await registerAgents(home, [['alice', key]]);
+  return {
+    home,
+    key,
+    jitd,
+    connect: () => Agent.connect({ agent: 'alice', key, plane: socketPath(home) }),
+  };
+}
+
+/** A put of one byte at `path`. */
+const op = (path: string) => ({ op: 'put', path, content: new Uint8Array([1]) });
+
 describe('replays, a second, a day and a restart later', () => {
   it('answers a command replayed after a restart from its kept answer, without running it, and reports it; refuses it once expired', async () => {
-    const home = await tmp();
-    const key = KeyPair.generate();
-    let jitd = await startJitd({ home });
-    await registerAgents(home, [['alice', key]]);
-    const connect = (): Promise<Agent> =>
-      Agent.connect({ agent: 'alice', key, plane: socketPath(home) });
+    const { home, key, connect, ...started } = await withAlice();
+    let jitd = started.jitd;
     let alice = await connect();
     const sws = await alice.openSws();
     const topic = Topics.swsPatch(sws);
@@ -94,13 +112,8 @@ describe('replays, a second, a day and a restart later', () => {
   });
 
   it("refuses, after jitd restarts, a never-seen command from a stream its sender has left, and one far behind its stream's mark (the kept high-water marks)", async () => {
-    const home = await tmp();
-    const key = KeyPair.generate();
-    let jitd = await startJitd({ home });
-    await registerAgents(home, [['alice', key]]);
-    const connect = (): Promise<Agent> =>
-      Agent.connect({ agent: 'alice', key, plane: socketPath(home) });
-    const op = (path: string) => ({ op: 'put', path, content: new Uint8Array([1]) });
+    const { home, key, connect, ...started } = await withAlice();
+    let jitd = started.jitd;
     const put = (path: string) => ({ patch: { author: 'alice', ops: [op(path)] } });
     const patches = async (a: Agent, sws: string): Promise<number> =>
       ((await a.rpc!.call('shadow.status', { id: sws })) as { patches: number }).patches;
@@ -166,13 +179,7 @@ describe('replays, a second, a day and a restart later', () => {
   });
 
   it('answers the commands of an older plane of an agent with E_STALE_STREAM once a newer plane of it has spoken', async () => {
-    const home = await tmp();
-    const key = KeyPair.generate();
-    const jitd = await startJitd({ home });
-    await registerAgents(home, [['alice', key]]);
-    const connect = (): Promise<Agent> =>
-      Agent.connect({ agent: 'alice', key, plane: socketPath(home) });
-    const op = (path: string) => ({ op: 'put', path, content: new Uint8Array([1]) });
+    const { jitd, connect } = await withAlice();
     const older = await connect();
     const sws = await older.openSws();
     await older.patch(sws, [op('a')]);
