@@ -174,7 +174,7 @@ describe('the 9 Codex', () => {
     const out = await c.execute({ packet: p }, () => ({ findings: 2 }));
     assert.deepEqual(out, { ok: true, result: { findings: 2 } });
     c.admit({ packet: packet({ action: 'change-acl' }) });
-    await new Promise((r) => setTimeout(r, 20));
+    await c.logged();
     const log = kernel
       .auditLog({ from: before + 1 })
       .entries.map((e) => `${e.event.decision}:${e.event.action}`);

@@ -78,6 +78,8 @@ export class Codex {
   private readonly started = new Map<string, number[]>();
   /** Log appends that failed after the fact (the decision stood; the failure is counted). */
   auditFailures = 0;
+  /** Admission entries still being written (`admit` does not wait for them). */
+  private readonly writing = new Set<Promise<void>>();
 
   constructor(o: CodexOptions) {
     if (typeof o.audit?.append !== 'function')
@@ -133,13 +135,23 @@ export class Codex {
         break;
       }
     }
-    this.log({
+    const w: Promise<void> = this.log({
       type: 'jitna.codex',
       decision: refusal === undefined ? 'admitted' : 'refused',
       ...this.facts(ctx, req.action),
       ...(refusal !== undefined ? { refusal: refusal as unknown as JsonMap } : {}),
-    }).catch(() => undefined);
+    })
+      .catch(() => undefined)
+      .then(() => {
+        this.writing.delete(w);
+      });
+    this.writing.add(w);
     return refusal;
+  }
+
+  /** Resolves once every admission entry `admit` has started is written (or has failed). */
+  async logged(): Promise<void> {
+    await Promise.all([...this.writing]);
   }
 
   /**
