@@ -104,6 +104,16 @@ export interface LiveOptions {
   readonly now?: () => number;
 }
 
+/** Whether the model reads the content of messages on `topic` (see `message`). */
+function readsContent(topic: string): boolean {
+  return (
+    topic === 'jit.jitna.registry' ||
+    topic === 'jit.kernel.events' ||
+    topic.startsWith('jit.jitna.agent.') ||
+    (topic.startsWith('jit.sws.') && topic.endsWith('.analyze'))
+  );
+}
+
 /**
  * What the dashboard follows live: the kernel's operations (fed in process by jitd, so calls
  * over the socket show as well as commands from the plane) and what it hears on the plane (agents'
@@ -166,6 +176,25 @@ export class LiveModel {
     } else if (name === 'acl.set' || name === 'agent.add' || name === 'agent.remove') {
       this.emit({ type: 'policy' });
     }
+  }
+
+  /**
+   * Looked at before a message's signature is checked (the dashboard subscription's filter):
+   * true when the message is to be checked and handed to `message`. That is a message whose
+   * content the model reads (a capability card, a JITNA step, a finding, a kernel event), or the
+   * first from a sender not known yet. The rest of a known sender's traffic (most of it: patch
+   * commands, answers) only counts toward its rate, on its claim; no signature is checked to count
+   * it. Checking each one doubled jitd's verification work under a flood. A forger can so inflate
+   * a known agent's rate on the display, nothing more.
+   */
+  heard(e: { readonly topic: string; readonly sender: string }): boolean {
+    if (readsContent(e.topic)) return true;
+    const a = this.agents.get(e.sender);
+    if (a === undefined) return true;
+    a.lastSeen = this.now();
+    a.messages++;
+    a.thisSecond++;
+    return false;
   }
 
   /** A message heard on the plane (already verified by the dashboard's plane). */

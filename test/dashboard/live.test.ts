@@ -96,6 +96,29 @@ describe('the dashboard live model', () => {
     assert.equal(m.tick().agents.find((a) => a.agent === 'a4')!.health, 'silent');
   });
 
+  it("before signatures: counts a known sender's plain traffic on its claim, and sends content and new senders to be checked", () => {
+    const { m } = model();
+    const patch = { topic: 'jit.sws.abc.patch', sender: 'eve' };
+    assert.equal(m.heard(patch), true, 'a sender not known yet: checked first');
+    m.message({ ...patch, payload: null }); // what the plane hands over once it is checked
+    for (let i = 0; i < 5; i++) assert.equal(m.heard(patch), false, 'known: counted, not checked');
+    for (const topic of [
+      'jit.jitna.registry',
+      'jit.kernel.events',
+      'jit.jitna.agent.bob',
+      'jit.sws.abc.analyze',
+    ])
+      assert.equal(m.heard({ topic, sender: 'eve' }), true, `${topic}: its content is read`);
+    const eve = m.tick().agents.find((a) => a.agent === 'eve')!;
+    assert.deepEqual([eve.messages, eve.rate], [6, 6]);
+    assert.equal(m.heard({ topic: 'jit.sws.abc.patch', sender: 'mallory' }), true);
+    assert.equal(
+      m.tick().agents.some((a) => a.agent === 'mallory'),
+      false,
+      'an unverified claim makes no agent appear',
+    );
+  });
+
   it('turns kernel calls into events, and reads nothing from calls that change nothing', () => {
     const { m, events } = model();
     m.kernelOp('shadow.create', { owner: 'x' }, { id: 's1' }, 'x');
