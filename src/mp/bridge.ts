@@ -144,13 +144,14 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
           ? ('E_RATE_LIMITED' as const)
           : undefined;
     if (refusal !== undefined && m !== null && r.sender !== undefined && r.id !== undefined)
-      notify(Topics.swsStatus(m[1]!), {
-        re: r.id,
-        sender: r.sender,
-        op: m[2]!,
-        ok: false,
-        error: { code: ErrorCode[refusal], name: refusal, message: r.detail ?? r.reason },
-      });
+      notify(
+        Topics.swsStatus(m[1]!),
+        failed(r.id, r.sender, m[2]!, {
+          code: ErrorCode[refusal],
+          name: refusal,
+          message: r.detail ?? r.reason,
+        }),
+      );
     if (r.reason === 'duplicate' && r.sender !== undefined && r.id !== undefined) {
       // a retried (or replayed) command: answer it again, since the first answer may have been
       // lost; it is not run twice
@@ -188,14 +189,8 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       report('replayed', m.topic, m.sender, m.id, refusal);
       // answered (not kept: it was not run), so a sender still waiting stops retrying and hears
       // why: most often two planes of one agent at once, the older one's commands refused
-      const error = staleStream(m, refusal, answered.marks.get(markKey));
-      notify(Topics.swsStatus(m.topic.split('.')[2]!), {
-        re: m.id,
-        sender: m.sender,
-        op: kind,
-        ok: false,
-        error: { code: error.code, name: error.codeName, message: error.message },
-      });
+      const error = toWireError(staleStream(m, refusal, answered.marks.get(markKey)));
+      notify(Topics.swsStatus(m.topic.split('.')[2]!), failed(m.id, m.sender, kind, error));
       return;
     }
     inHand.set(key, 0);
@@ -226,14 +221,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       const result = await run(kind, sws, m.sender, p);
       answer = { re: m.id, sender: m.sender, op: kind, ok: true, result };
     } catch (e) {
-      const w = toWireError(e);
-      answer = {
-        re: m.id,
-        sender: m.sender,
-        op: kind,
-        ok: false,
-        error: { code: w.code, name: w.name, message: w.message },
-      };
+      answer = failed(m.id, m.sender, kind, toWireError(e));
     }
     answered.set(key, { topic: statusTopic, answer, exp, mark });
     // not awaited (waiting for each answer's broker ack made the bridge collapse under retries
@@ -316,6 +304,16 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       if (pending.size > 0) debug('stopped with %d answers not yet published', pending.size);
     },
   };
+}
+
+/** The answer to command `re` of `sender` that failed with `w` (its code, name and message). */
+function failed(
+  re: string,
+  sender: string,
+  op: string,
+  w: { readonly code: number; readonly name: string; readonly message: string },
+): M {
+  return { re, sender, op, ok: false, error: { code: w.code, name: w.name, message: w.message } };
 }
 
 /** The error a command refused by its stream's mark is answered with, saying what to do. */
