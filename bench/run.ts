@@ -1,10 +1,11 @@
 /**
- * `npm run bench [codec|nodeid|wal|boot|patch|rpc|collapse|plane|acl|flood|native|plane-patch|nats|redis|mqtt|jitna]`: each figure printed next to a baseline measured in the
+ * `npm run bench [codec|nodeid|wal|boot|checkpoint|patch|rpc|collapse|plane|acl|flood|native|plane-patch|nats|redis|mqtt|jitna]`: each figure printed next to a baseline measured in the
  * same run, as a ratio. BOOT_NODES sets the size of the boot benchmark's store (default 1,000,000).
  */
 import { cpus, loadavg } from 'node:os';
 import { aclBench } from './acl.bench.js';
 import { bootBenches } from './boot.bench.js';
+import { checkpointBench } from './checkpoint.bench.js';
 import { codecBenches } from './codec.bench.js';
 import { floodBench } from './flood.bench.js';
 import { fmtRate } from './harness.js';
@@ -77,6 +78,18 @@ if (want('boot')) {
     `boot from checkpoint: ${(b.checkpoint.ms / 1000).toFixed(2)} s = ${(b.checkpoint.ms / b.replay.ms).toFixed(2)}x the full replay; ` +
       `index ${(b.checkpoint.indexBytes / b.checkpoint.nodes).toFixed(0)} B/node; RSS ${mb(b.checkpoint.rss)} (process at start ${mb(b.checkpoint.rssBefore)}, ` +
       `${((b.checkpoint.rss - b.checkpoint.rssBefore) / b.checkpoint.nodes).toFixed(0)} B/node above it)`,
+  );
+}
+
+if (want('checkpoint')) {
+  const n = Number(process.env.CHECKPOINT_PATCHES ?? 200_000);
+  console.log(
+    `\n## checkpoint of a kernel holding ${n} patches over 8 SWSs, made in steps vs in one go`,
+  );
+  const c = await checkpointBench(n, (s) => process.stderr.write(`${s}\r`));
+  console.log(
+    `${c.nodes} nodes, checkpoint ${mb(c.bytes)}: the event loop's longest wait ${c.paced.stallMs.toFixed(1)} ms (checkpoint ${c.paced.ms.toFixed(0)} ms) ` +
+      `vs in one go ${c.unpaced.stallMs.toFixed(1)} ms (${c.unpaced.ms.toFixed(0)} ms) = ${(c.paced.stallMs / c.unpaced.stallMs).toFixed(3)}x (median of 3 each)`,
   );
 }
 

@@ -31,6 +31,26 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
+/**
+ * BLAKE3-256 of the concatenation of `parts` (any size), fed 1 MiB at a time with `pause` awaited
+ * in between, so hashing tens of megabytes does not hold the event loop. It has a hasher of its
+ * own: the synchronous functions here may run meanwhile.
+ */
+export async function blake3Paced(
+  parts: readonly Uint8Array[],
+  pause: () => Promise<void>,
+): Promise<Uint8Array> {
+  const h = await createBLAKE3(256);
+  for (const p of parts)
+    for (let at = 0; at < p.length; at += PACED_STEP) {
+      h.update(p.subarray(at, at + PACED_STEP));
+      await pause();
+    }
+  return h.digest('binary');
+}
+
+const PACED_STEP = 1024 * 1024;
+
 /** BLAKE3-256 of the bytes `feed` passes to its `update` callback, in order. */
 export function blake3Stream(feed: (update: (part: Uint8Array) => void) => void): Uint8Array {
   hasher.init();

@@ -2,7 +2,14 @@
  * @module codec — canonical CBOR, BLAKE3-256, hex and JS-ABI frames: the bytes every other layer
  * hashes, signs, logs and sends. Depends on nothing but `errors`.
  */
-export { blake3, blake3Hex, blake3Stream, equalBytes, HASH_BYTES } from './blake3.js';
+export {
+  blake3,
+  blake3Hex,
+  blake3Paced,
+  blake3Stream,
+  equalBytes,
+  HASH_BYTES,
+} from './blake3.js';
 export { blake3Prefixed } from './blake3-small.js';
 export { allocBytes, copyBytes } from './bytes.js';
 export { decode, decodePrefix } from './decode.js';

@@ -37,6 +37,11 @@ const debug = debuglog('jitd');
 /** Refusals reported on jit.kernel.events per second at most (the rest are only counted). */
 const REPORTS_PER_S = 100;
 
+/**
+ * A checkpoint writes the whole state, so the log grows at least this many times a checkpoint's
+ * size between two: the checkpoints' share of the work stays bounded however large the state.
+ */
+const CHECKPOINT_RATIO = 4;
 export interface Jitd {
   readonly home: string;
   readonly address: string;
@@ -61,8 +66,9 @@ export interface JitdOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (offset: number, size: number) => void;
   /**
-   * Take a checkpoint once the log has grown this many bytes past the last one, so a boot after a
-   * crash replays at most about this much. @default 64 MiB
+   * Take a checkpoint once the log has grown this many bytes past the last one, or
+   * `CHECKPOINT_RATIO` times the last checkpoint's size if that is more, so a boot after a crash
+   * replays at most about this much. @default 64 MiB
    */
   readonly checkpointBytes?: number;
   /** How often to look. @default 10 s */
@@ -285,19 +291,27 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
           rejected: Object.values(stats.rejected).reduce((a, b) => a + b, 0),
         }),
       });
-    // periodic checkpoints, so that a crash costs a bounded replay
+    // periodic checkpoints, so that a crash costs a bounded replay; never more often than every
+    // CHECKPOINT_RATIO checkpoints' worth of log, so their cost stays a fixed share of the writes'
     const threshold = opts.checkpointBytes ?? 64 * 1024 * 1024;
     let lastCheckpoint = store.walBytes;
+    let lastSize = 0;
     let checkpointing = false;
     const timer = setInterval(() => {
-      if (checkpointing || store.walBytes - lastCheckpoint < threshold) return;
+      const due = Math.max(threshold, CHECKPOINT_RATIO * lastSize);
+      if (checkpointing || store.walBytes - lastCheckpoint < due) return;
       checkpointing = true;
+      const started = performance.now();
       store
         .checkpoint()
         .then(
-          ({ walOffset }) => {
+          ({ walOffset, bytes }) => {
             lastCheckpoint = walOffset;
-            log.info({ wal_offset: walOffset }, 'checkpoint');
+            lastSize = bytes;
+            log.info(
+              { wal_offset: walOffset, bytes, ms: Math.round(performance.now() - started) },
+              'checkpoint',
+            );
           },
           (e: unknown) => log.warn({ err: e }, 'checkpoint failed'),
         )

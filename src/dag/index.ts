@@ -41,7 +41,7 @@ export {
   type RawNode,
   toJitNode,
 } from './node.js';
-export { type IndexEntry, NodeIndex } from './node-index.js';
+export { type IndexEntry, type IndexSnapshot, NodeIndex } from './node-index.js';
 export {
   checkEntryName,
   type Reference,

@@ -8,8 +8,12 @@
  * checkpoints follow WAL order and never the table layout.
  */
 
+import { toHex } from '../codec/index.js';
+
 const KEY = 32;
 const FLAG_HAS_CHILDREN = 1;
+/** Bytes per entry of `NodeIndex.dump`. */
+const DUMP_ENTRY = KEY + 1 + 1 + 4 + 8 + 4;
 
 export interface IndexEntry {
   readonly typeCode: number;
@@ -17,6 +21,16 @@ export interface IndexEntry {
   readonly hasChildren: boolean;
   readonly loc: number;
   readonly len: number;
+}
+
+/** A point-in-time view of a {@link NodeIndex}, dumped later (`NodeIndex.snapshot`). */
+export interface IndexSnapshot {
+  /** Entries in the snapshot. */
+  readonly count: number;
+  /** The dump of the index as it was, awaiting `pause` between steps; ends the snapshot. */
+  dump(pause: () => Promise<void>): Promise<Uint8Array>;
+  /** Ends the snapshot without a dump. Idempotent. */
+  close(): void;
 }
 
 /** One shard: an open-addressing table with its own insertion order. */
@@ -132,9 +146,12 @@ class IndexShard {
     this.order[this.n++] = s;
   }
 
-  markHasChildren(id: Uint8Array): void {
+  /** Sets the has-children flag; true when it was not set before. */
+  markHasChildren(id: Uint8Array): boolean {
     const s = this.find(id);
-    if (s >= 0) this.flags[s]! |= FLAG_HAS_CHILDREN;
+    if (s < 0 || (this.flags[s]! & FLAG_HAS_CHILDREN) !== 0) return false;
+    this.flags[s]! |= FLAG_HAS_CHILDREN;
+    return true;
   }
 
   private grow(): void {
@@ -172,6 +189,18 @@ class IndexShard {
     this.lens = lens;
   }
 
+  /** Writes the i-th entry of this shard (insertion order) at `at` in the dump layout. */
+  dumpEntry(i: number, out: Uint8Array, dv: DataView, at: number): void {
+    const slot = this.order[i]!;
+    const keys = this.keys;
+    for (let k = 0, from = slot * KEY; k < KEY; k++) out[at + k] = keys[from + k]!;
+    out[at + 32] = this.types[slot]!;
+    out[at + 33] = this.flags[slot]!;
+    dv.setUint32(at + 34, this.lamports[slot]!);
+    dv.setFloat64(at + 38, this.locs[slot]!);
+    dv.setUint32(at + 46, this.lens[slot]!);
+  }
+
   /** The i-th entry of this shard in its insertion order. */
   entryAt(i: number): { key: Uint8Array; e: IndexEntry } {
     const slot = this.order[i]!;
@@ -186,6 +215,8 @@ export class NodeIndex {
   /** The shard of the i-th inserted entry. */
   private shardOf: Uint8Array;
   private n = 0;
+  /** While a snapshot is being dumped: ids whose has-children flag was set after it was taken. */
+  private flipped: Set<string> | undefined;
 
   constructor(capacity = 1024) {
     const per = Math.max(16, Math.ceil(capacity / SHARDS));
@@ -231,7 +262,7 @@ export class NodeIndex {
   }
 
   markHasChildren(id: Uint8Array): void {
-    this.shards[id[0]!]!.markHasChildren(id);
+    if (this.shards[id[0]!]!.markHasChildren(id)) this.flipped?.add(toHex(id));
   }
 
   /** Visits entries in insertion order. `id` is a view valid only during the call. */
@@ -249,24 +280,55 @@ export class NodeIndex {
    * loc f64, len u32 (50 bytes, big-endian). `load` reverses it.
    */
   dump(): Uint8Array {
-    const rec = KEY + 1 + 1 + 4 + 8 + 4;
-    const out = new Uint8Array(this.n * rec);
+    const out = new Uint8Array(this.n * DUMP_ENTRY);
     const dv = new DataView(out.buffer);
-    let i = 0;
-    this.forEach((key, e) => {
-      const at = i++ * rec;
-      out.set(key, at);
-      out[at + 32] = e.typeCode;
-      out[at + 33] = e.hasChildren ? FLAG_HAS_CHILDREN : 0;
-      dv.setUint32(at + 34, e.lamport);
-      dv.setFloat64(at + 38, e.loc);
-      dv.setUint32(at + 46, e.len);
-    });
+    const cursor = new Uint32Array(SHARDS);
+    for (let i = 0; i < this.n; i++) {
+      const sh = this.shardOf[i]!;
+      this.shards[sh]!.dumpEntry(cursor[sh]!++, out, dv, i * DUMP_ENTRY);
+    }
     return out;
   }
 
+  /**
+   * The index as it is now, to be dumped (as `dump` would now) in steps while inserts go on.
+   * Entries never change once inserted, except the has-children flag: flags set after this call
+   * are noted and left out. Only one snapshot may be open at a time; `dump` or `close` ends it.
+   */
+  snapshot(): IndexSnapshot {
+    if (this.flipped !== undefined) throw new Error('an index snapshot is already open');
+    const flipped = new Set<string>();
+    this.flipped = flipped;
+    const n = this.n;
+    const close = (): void => {
+      if (this.flipped === flipped) this.flipped = undefined;
+    };
+    return {
+      count: n,
+      close,
+      dump: async (pause) => {
+        try {
+          const out = new Uint8Array(n * DUMP_ENTRY);
+          const dv = new DataView(out.buffer);
+          const cursor = new Uint32Array(SHARDS);
+          for (let i = 0; i < n; i++) {
+            if ((i & 4095) === 4095) await pause();
+            const sh = this.shardOf[i]!;
+            const at = i * DUMP_ENTRY;
+            this.shards[sh]!.dumpEntry(cursor[sh]!++, out, dv, at);
+            if (out[at + 33] !== 0 && flipped.has(toHex(out.subarray(at, at + KEY))))
+              out[at + 33] = 0;
+          }
+          return out;
+        } finally {
+          close();
+        }
+      },
+    };
+  }
+
   static load(bytes: Uint8Array): NodeIndex {
-    const rec = 50;
+    const rec = DUMP_ENTRY;
     if (bytes.length % rec !== 0)
       throw new RangeError(`index dump length ${bytes.length} is not a multiple of ${rec}`);
     const count = bytes.length / rec;

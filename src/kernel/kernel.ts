@@ -6,6 +6,7 @@ import {
   type CborValue,
   decode,
   encode,
+  encodeHead,
   encodeTo,
   fromHex,
   toHex,
@@ -22,6 +23,7 @@ import {
   ruleText,
 } from '../policy/index.js';
 import {
+  type CheckpointExtension,
   decodeRefUpdate,
   type KnownNode,
   type OpenOptions,
@@ -61,21 +63,21 @@ import {
   type Annotation,
   annotationValue,
   type CollapseResult,
+  captureSwsTable,
   decodeSwsAnnotate,
   decodeSwsCreate,
   decodeSwsDestroy,
   decodeSwsMember,
   decodeSwsPatch,
-  decodeSwsTable,
   encodeSwsAnnotate,
   encodeSwsCreate,
   encodeSwsDestroy,
   encodeSwsMember,
   encodeSwsPatch,
-  encodeSwsTable,
   SEVERITIES,
   Sws,
   type SwsHeader,
+  swsTableFrom,
 } from './sws.js';
 import { EMPTY_TREE, EMPTY_TREE_ID, listFiles, type Nodes } from './tree.js';
 
@@ -152,7 +154,7 @@ export class Kernel {
       onRecord: (rec) => replay(state, rec),
     });
     const k = new Kernel(store, state);
-    store.checkpointExtension = () => encodeExtension(state.swss, k.policy.list);
+    store.checkpointExtension = () => captureExtension(state.swss, k.policy.list);
     if (store.refs().length === 0 && store.reader.size === 1) await k.init();
     return k;
   }
@@ -857,22 +859,34 @@ interface KernelState {
 }
 
 /**
- * The checkpoint extension: the SWS table alone while the ACL is empty (the form older
- * checkpoints have), else `{sws: table bytes, acl: ACL_SET payload}`.
+ * The checkpoint extension, taken now and made later: the canonical CBOR array
+ * `[ACL_SET payload or null, [SWS table entry…]]` (see `captureSwsTable`), made as pieces with a
+ * pause after each SWS.
  */
-function encodeExtension(swss: ReadonlyMap<string, Sws>, acl: readonly AclRule[]): Uint8Array {
-  const table = encodeSwsTable(swss);
-  return acl.length === 0 ? table : encode({ sws: table, acl: encodeRules(acl) });
+function captureExtension(
+  swss: ReadonlyMap<string, Sws>,
+  acl: readonly AclRule[],
+): CheckpointExtension {
+  const entries = captureSwsTable(swss);
+  const rules = acl.length === 0 ? null : encodeRules(acl);
+  return async (pause) => {
+    const pieces = [encodeHead(4, 2), encode(rules), encodeHead(4, entries.length)];
+    for (const make of entries) {
+      const e = make();
+      pieces.push(encodeHead(2, e.length), e);
+      await pause();
+    }
+    return pieces;
+  };
 }
 
 function restoreExtension(state: KernelState, ext: Uint8Array | null): void {
   state.swss.clear();
   state.acl = [];
   if (ext === null) return;
-  const v = decode(ext);
-  const both = !Array.isArray(v) ? (v as { sws: Uint8Array; acl: Uint8Array }) : undefined;
-  for (const [id, s] of decodeSwsTable(both?.sws ?? ext)) state.swss.set(id, s);
-  if (both !== undefined) state.acl = decodeRules(both.acl);
+  const [rules, entries] = decode(ext) as [Uint8Array | null, Uint8Array[]];
+  for (const [id, s] of swsTableFrom(entries)) state.swss.set(id, s);
+  if (rules !== null) state.acl = decodeRules(rules);
 }
 
 function summarize(state: { swss: ReadonlyMap<string, Sws>; acl: readonly AclRule[] }): {

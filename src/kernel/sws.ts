@@ -16,6 +16,14 @@ export type OverlayEntry =
       readonly candidates: readonly NodeId[];
     };
 
+/** Writes the 32 bytes of a 64-digit lowercase hex id at `out[at]`; false when it is not one. */
+function hexInto(hex: string, out: Uint8Array, at: number): boolean {
+  const b = fromHex(hex);
+  if (b === undefined || b.length !== 32) return false;
+  out.set(b, at);
+  return true;
+}
+
 export type SwsState = 'ACTIVE' | 'COLLAPSED' | 'DISCARDED' | 'INVALIDATED';
 
 /** A finding recorded on an SWS (from `jit.sws.<id>.analyze`), kept in order of admission. */
@@ -94,7 +102,33 @@ export class Sws {
   /** Applies a patch's effects (from admission or from replay: the same code). */
   apply(patch: string, effects: readonly (readonly [string, OverlayEntry])[]): void {
     for (const [path, e] of effects) this.set(path, e);
+    this.addPatch(patch);
+  }
+
+  /** The ids of `patches` again, as bytes back to back in admission order (32 each). */
+  private ids = new Uint8Array(32 * 16);
+
+  /** Records a patch id (no effect when it is there already). */
+  addPatch(patch: string): void {
+    const n = this.patches.size;
     this.patches.add(patch);
+    if (this.patches.size === n) return;
+    if ((n + 1) * 32 > this.ids.length) {
+      // a new array: views handed out by patchIds keep the old one, which never changes again
+      const next = new Uint8Array(this.ids.length * 2);
+      next.set(this.ids.subarray(0, n * 32));
+      this.ids = next;
+    }
+    if (!hexInto(patch, this.ids, n * 32))
+      throw new RangeError(`patch id ${patch} is not 64 lowercase hex digits`);
+  }
+
+  /**
+   * The patch ids so far, 32 bytes each in admission order. The view never changes: later
+   * patches are written after its end.
+   */
+  patchIds(): Uint8Array {
+    return this.ids.subarray(0, this.patches.size * 32);
   }
 
   /** Sets one overlay entry, keeping the per-directory counts. */
@@ -269,7 +303,6 @@ export function decodeSwsDestroy(b: Uint8Array): { sws: string; reason: DestroyR
   return { sws: toHex(v.sws as Uint8Array), reason: v.reason as DestroyReason };
 }
 
-/** The whole SWS table, for a checkpoint: canonical CBOR, SWSs sorted by id. */
 /** SWS_MEMBER: `agent` added to (or removed from) the members of `sws`. */
 export function encodeSwsMember(sws: string, agent: string, add: boolean): Uint8Array {
   return encode({ sws: fromHex(sws)!, agent, add });
@@ -280,41 +313,77 @@ export function decodeSwsMember(b: Uint8Array): { sws: string; agent: string; ad
   return { sws: toHex(v.sws), agent: v.agent, add: v.add };
 }
 
+/** Table entries of SWSs that can no longer change (no longer ACTIVE): each is encoded once. */
+const sealed = new WeakMap<Sws, Uint8Array>();
+
+/**
+ * The SWS table as it is now, for a checkpoint: per SWS in id order, a function that makes its
+ * entry later (what can change is copied now; patch ids are counted now, since the set only grows
+ * in admission order). An entry is the canonical CBOR of that SWS's map, whose `patches` is one
+ * byte string of the 32-byte patch ids in admission order: the order the log applied them, so a
+ * state booted from a checkpoint iterates its patches as a full replay does. A checkpoint takes
+ * the table while the kernel waits, so what costs time in proportion to everything ever done is
+ * kept out of this call: the entries of finished SWSs are encoded once, and patch ids are neither
+ * sorted nor encoded one by one.
+ */
+export function captureSwsTable(swss: ReadonlyMap<string, Sws>): (() => Uint8Array)[] {
+  return [...swss.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(captureEntry);
+}
+
+/** The table as one canonical CBOR array of the entries of {@link captureSwsTable}. */
 export function encodeSwsTable(swss: ReadonlyMap<string, Sws>): Uint8Array {
-  const all = [...swss.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
-  return encode(
-    all.map((s): CborValue => {
-      const overlay = [...s.overlay]
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([p, e]) => [p, ...entryValue(e)]);
-      const r = s.result;
-      return {
-        create: encodeSwsCreate(s.header),
-        state: s.state,
-        overlay,
-        patches: [...s.patches].sort().map((p) => fromHex(p)!),
-        ...(s.annotations.length > 0 ? { annotations: s.annotations.map(annotationValue) } : {}),
-        ...(s.members.size > 0 ? { members: [...s.members].sort() } : {}),
-        result:
-          r === undefined
-            ? null
-            : {
-                snapshot: fromHex(r.snapshot)!,
-                rewrite: r.rewrite === null ? null : fromHex(r.rewrite)!,
-                ref: r.ref,
-              },
-      };
-    }),
-  );
+  return encode(captureSwsTable(swss).map((make) => make()));
+}
+
+function captureEntry(s: Sws): () => Uint8Array {
+  const done = sealed.get(s);
+  if (done !== undefined) return () => done;
+  const state = s.state;
+  const overlay = [...s.overlay];
+  const patches = s.patchIds();
+  const annotations = s.annotations.length;
+  const members = [...s.members].sort();
+  const r = s.result;
+  return () => {
+    const bytes = encode({
+      create: encodeSwsCreate(s.header),
+      state,
+      overlay: overlay.sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, e]) => [p, ...entryValue(e)]),
+      patches,
+      ...(annotations > 0
+        ? { annotations: s.annotations.slice(0, annotations).map(annotationValue) }
+        : {}),
+      ...(members.length > 0 ? { members } : {}),
+      result:
+        r === undefined
+          ? null
+          : {
+              snapshot: fromHex(r.snapshot)!,
+              rewrite: r.rewrite === null ? null : fromHex(r.rewrite)!,
+              ref: r.ref,
+            },
+    });
+    if (state !== 'ACTIVE') sealed.set(s, bytes);
+    return bytes;
+  };
 }
 
 export function decodeSwsTable(b: Uint8Array): Map<string, Sws> {
+  return swsTableFrom(decode(b) as Uint8Array[]);
+}
+
+/** The SWSs of a table's entries (see {@link captureSwsTable}). */
+export function swsTableFrom(entries: readonly Uint8Array[]): Map<string, Sws> {
   const out = new Map<string, Sws>();
-  for (const v of decode(b) as Record<string, CborValue>[]) {
+  for (const entry of entries) {
+    const v = decode(entry) as Record<string, CborValue>;
     const s = new Sws(decodeSwsCreate(v.create as Uint8Array));
     s.state = v.state as SwsState;
     for (const [p, ...rest] of v.overlay as CborValue[][]) s.set(p as string, entryFrom(rest));
-    for (const p of v.patches as Uint8Array[]) s.patches.add(toHex(p));
+    const ids = v.patches as Uint8Array;
+    if (ids.length % 32 !== 0)
+      throw new RangeError(`SWS ${s.id}: patch ids of ${ids.length} bytes, not a multiple of 32`);
+    for (let at = 0; at < ids.length; at += 32) s.addPatch(toHex(ids.subarray(at, at + 32)));
     for (const a of (v.annotations ?? []) as CborValue[]) s.annotations.push(annotationFrom(a));
     for (const m of (v.members ?? []) as string[]) s.members.add(m);
     const r = v.result as Record<string, CborValue> | null;

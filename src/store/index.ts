@@ -27,6 +27,7 @@ export { repairStore, type StoreRepairResult } from './repair.js';
 export { type ReadOnlyReplay, replayReadOnly } from './replay.js';
 export {
   type BootStats,
+  type CheckpointExtension,
   type KnownNode,
   type OpenOptions,
   Store,

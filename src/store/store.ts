@@ -12,6 +12,7 @@ import {
   ROOT_ID,
 } from '../dag/index.js';
 import { JitError } from '../errors/index.js';
+import { type GiveWay, giveWay } from '../util/give-way.js';
 import {
   type Appended,
   openLog,
@@ -41,6 +42,13 @@ export interface BootStats {
   /** Boot time in milliseconds (not part of any state). */
   readonly ms: number;
 }
+
+/**
+ * The `ext` of a checkpoint. The layers above take their state when the store calls them (at the
+ * checkpoint's offset, synchronously) and answer a function that makes its bytes later, as
+ * pieces to be concatenated, awaiting `pause` between steps.
+ */
+export type CheckpointExtension = (pause: GiveWay) => Promise<readonly Uint8Array[]>;
 
 export interface OpenOptions {
   readonly signal?: AbortSignal;
@@ -84,7 +92,9 @@ export class Store {
   private readonly admitted: Admitted;
   private failure: Error | undefined;
   /** Provides the `ext` of each checkpoint: the state of the layers above, set by them. */
-  checkpointExtension: (() => Uint8Array) | undefined;
+  checkpointExtension: (() => CheckpointExtension) | undefined;
+  /** The checkpoint being written, if any (never rejects). */
+  private checkpointing: Promise<unknown> = Promise.resolve();
   /** Resolves once everything admitted so far is durable (never rejects). */
   private tail: Promise<void> = Promise.resolve();
   private closed = false;
@@ -317,30 +327,63 @@ export class Store {
   }
 
   /**
-   * Writes a checkpoint of the durable state and logs a CHECKPOINT record naming it. In-flight
-   * writes are flushed first; writes admitted meanwhile land after the checkpoint's offset.
+   * Writes a checkpoint of the state at the log's current end and logs a CHECKPOINT record. The
+   * state is taken in one synchronous step at a quiet point (nothing admitted is still on its
+   * way to the log), so the index, the refs and `ext` all describe the log up to `walOffset`
+   * exactly; writes go on meanwhile. Everything that costs time in proportion to the state (the
+   * index dump, `ext`, the checksum) is then made in steps that give way to the event loop, so a
+   * checkpoint does not stall the kernel. One at a time: a call while one runs waits for it.
    */
-  async checkpoint(opts: { signal?: AbortSignal } = {}): Promise<{ walOffset: number }> {
+  checkpoint(
+    opts: {
+      signal?: AbortSignal;
+      /** How to give way between steps. @default every 4 ms (`noGiveWay`: in one go) */
+      pause?: GiveWay;
+    } = {},
+  ): Promise<{ walOffset: number; bytes: number }> {
     this.usable(opts.signal);
-    // everything below is taken in one synchronous step at a quiet point, so the index, the refs
-    // and the upper layers' state (ext) all describe the log up to walOffset exactly
+    const run = this.checkpointing.then(() => this.checkpointNow(opts));
+    this.checkpointing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async checkpointNow(opts: {
+    signal?: AbortSignal;
+    pause?: GiveWay;
+  }): Promise<{ walOffset: number; bytes: number }> {
+    this.usable(opts.signal);
     do await this.writer.flush();
     while (!this.writer.idle);
     const walOffset = this.writer.end;
     const lastSum =
       walOffset === 0 ? new Uint8Array(0) : this.source.read(walOffset - HASH_BYTES, HASH_BYTES);
-    const sum = await writeCheckpoint(storePaths(this.dir).checkpoint, {
-      walOffset,
-      lastTs: this.writer.lastTs,
-      lastSum,
-      index: this.dag.index,
-      refs: this.refs(),
-      ext: this.checkpointExtension?.() ?? null,
-    });
+    const lastTs = this.writer.lastTs;
+    const refs = this.refs();
+    const index = this.dag.index.snapshot();
+    let ext: CheckpointExtension | undefined;
+    try {
+      ext = this.checkpointExtension?.();
+    } catch (e) {
+      index.close();
+      throw e;
+    }
+    const pause = opts.pause ?? giveWay();
+    const { sum, bytes } = await writeCheckpoint(
+      storePaths(this.dir).checkpoint,
+      {
+        walOffset,
+        lastTs,
+        lastSum,
+        refs,
+        index: await index.dump(pause),
+        ext: ext === undefined ? null : await ext(pause),
+      },
+      pause,
+    );
     await this.writer.append([
       { op: WalOp.CHECKPOINT, payload: encode({ wal_offset: walOffset, sum }) },
     ]);
-    return { walOffset };
+    return { walOffset, bytes };
   }
 
   /** Flushes, closes the log and releases the lock. Idempotent. */

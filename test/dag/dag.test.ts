@@ -182,4 +182,34 @@ describe('dag - node index', () => {
       `index costs ${idx.memoryBytes / idx.size} bytes per node`,
     );
   });
+
+  it('a snapshot dumped in steps while inserts and has-children flags go on gives the dump of its moment', async () => {
+    const seed = testSeed();
+    const r = rng(seed);
+    const idx = new NodeIndex(16);
+    const keys: Uint8Array[] = [];
+    const add = (): void => {
+      const k = r.bytes(32);
+      keys.push(k);
+      idx.insert(k, 1 + r.int(6), keys.length, keys.length * 10, r.int(1000));
+    };
+    for (let i = 0; i < 20_000; i++) add();
+    for (let i = 0; i < 200; i++) idx.markHasChildren(r.pick(keys));
+    const expected = idx.dump();
+    const snap = idx.snapshot();
+    assert.equal(snap.count, 20_000);
+    assert.throws(() => idx.snapshot(), /already open/);
+    // between steps: new nodes (shards grow), and flags set on old and new nodes alike
+    const got = await snap.dump(async () => {
+      for (let i = 0; i < 500; i++) add();
+      for (let i = 0; i < 50; i++) idx.markHasChildren(r.pick(keys));
+    });
+    assert.ok(keys.length > 20_000, 'inserts happened during the dump');
+    assert.deepEqual(got, expected, replayHint(seed, 'dag.test'));
+    // the snapshot ended with its dump: the next one sees everything
+    const next = idx.snapshot();
+    assert.deepEqual(await next.dump(async () => undefined), idx.dump());
+    idx.snapshot().close();
+    idx.snapshot().close();
+  });
 });

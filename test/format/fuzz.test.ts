@@ -92,7 +92,7 @@ describe('format - fuzz of decoder entry points', () => {
       await mkdir(join(dir, 'wal'), { recursive: true });
       await writeFile(storePaths(dir).wal, mutate(r, wal));
       if (r.next() < 0.3)
-        await copyFile(join(fixtures, 'wal', 'checkpoint-v2.cbor'), storePaths(dir).checkpoint);
+        await copyFile(join(fixtures, 'wal', 'checkpoint-v3.cbor'), storePaths(dir).checkpoint);
       try {
         const s = await Store.open(dir);
         await s.close();

@@ -64,7 +64,7 @@ describe('format - golden fixtures', () => {
     const wal = await readFile(storePaths(dir).wal);
     const cp = await readFile(storePaths(dir).checkpoint);
     const walFile = join(fixtures, 'wal', 'log-v1.wal');
-    const cpFile = join(fixtures, 'wal', 'checkpoint-v2.cbor');
+    const cpFile = join(fixtures, 'wal', 'checkpoint-v3.cbor');
     const digestFile = join(fixtures, 'wal', 'digest-v1.txt');
     if (write) {
       await mkdir(join(fixtures, 'wal'), { recursive: true });
@@ -136,10 +136,24 @@ describe('format - golden fixtures', () => {
     await copyFile(join(fixtures, 'compat', 'log-with-checkpoint-v1.wal'), storePaths(d).wal);
     await copyFile(join(fixtures, 'compat', 'checkpoint-v1.cbor'), storePaths(d).checkpoint);
     const s = await Store.open(d);
-    assert.equal(s.boot.checkpoint, 'ignored: checkpoint version 1 is not 2');
+    assert.equal(s.boot.checkpoint, 'ignored: checkpoint version 1 is not 3');
     assert.equal(
       s.digest(),
       (await readFile(join(fixtures, 'compat', 'digest.txt'), 'utf8')).trim(),
+    );
+    await s.close();
+  });
+
+  it('compatibility: a v2 checkpoint (index and ext inside the CBOR item) is ignored, never misread', async () => {
+    const d = await tmp();
+    await mkdir(join(d, 'wal'));
+    await copyFile(join(fixtures, 'compat', 'log-with-checkpoint-v2.wal'), storePaths(d).wal);
+    await copyFile(join(fixtures, 'compat', 'checkpoint-v2.cbor'), storePaths(d).checkpoint);
+    const s = await Store.open(d);
+    assert.equal(s.boot.checkpoint, 'ignored: checkpoint version 2 is not 3');
+    assert.equal(
+      s.digest(),
+      (await readFile(join(fixtures, 'wal', 'digest-v1.txt'), 'utf8')).trim(),
     );
     await s.close();
   });

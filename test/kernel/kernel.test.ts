@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { encode } from '../../src/codec/index.js';
 import {
   AccessDeniedError,
   CollapseConflictError,
@@ -11,7 +12,6 @@ import {
   SwsNotFoundError,
   SwsStateError,
 } from '../../src/kernel/index.js';
-import { encodeSwsTable } from '../../src/kernel/sws.js';
 import { dec, enc, idBytes, patch, put, seedMain, text } from '../helpers/kernel.js';
 import { tmpDirs } from '../helpers/tmp.js';
 
@@ -322,12 +322,58 @@ describe('kernel - shadow working sets', () => {
     await again.close();
   });
 
+  it('a checkpoint made while work goes on holds the state of its offset; the work after it replays', async () => {
+    const { k, dir } = await fresh();
+    await seedMain(k, { f: 'a\n' });
+    const x = (await k.create({ ref: 'main', owner: 'x' })).id;
+    const y = (await k.create({ ref: 'main', owner: 'y' })).id;
+    await k.applyPatch(x, patch(put('g', 'G')) as never);
+    await k.applyPatch(y, patch(put('h', 'H')) as never);
+    await k.setAcl([{ effect: 'allow', who: 'x', action: 'publish', resource: 'jit.>' }]);
+    // between the moment the checkpoint takes the state and the making of its bytes, every kind
+    // of change lands: more patches, a finding, a member, a collapse, a new SWS, new nodes
+    const take = k.store.checkpointExtension!;
+    let z = '';
+    k.store.checkpointExtension = () => {
+      const make = take();
+      return async (pause) => {
+        await k.applyPatch(x, patch(put('g2', 'G2')) as never);
+        await k.annotate(x, {
+          author: 'lint',
+          path: 'g',
+          range: null,
+          severity: 'info',
+          message: 'late',
+        });
+        await k.setMember(x, 'm', true, null);
+        await k.commit(y, 'y', 'late commit');
+        z = (await k.create({ ref: 'main', owner: 'z' })).id;
+        await k.setAcl([]);
+        return make(pause);
+      };
+    };
+    await k.store.checkpoint();
+    assert.notEqual(z, '', 'the late work ran inside the checkpoint');
+    const summary = k.swsSummary();
+    const sx = await k.status(x);
+    await k.close();
+    const again = await Kernel.open(dir);
+    assert.equal(again.store.boot.checkpoint, 'used');
+    assert.ok(again.store.boot.replayed > 0, 'the late work came from the log');
+    assert.deepEqual(again.swsSummary(), summary);
+    assert.deepEqual(await again.status(x), sx);
+    assert.equal((await again.status(y)).state, 'COLLAPSED');
+    const report = await again.fsck();
+    assert.equal(report.ok, true, JSON.stringify(report.checks));
+    await again.close();
+  });
+
   it('fsck fails when the state booted from a checkpoint disagrees with the log', async () => {
     const { k, dir } = await fresh();
     const x = (await k.create({ ref: 'main', owner: 'x' })).id;
     await k.applyPatch(x, patch(put('g', 'G')) as never);
     // a checkpoint whose SWS table forgot x: what the bug fixed here used to produce
-    k.store.checkpointExtension = () => encodeSwsTable(new Map());
+    k.store.checkpointExtension = () => async () => [encode([null, []])];
     await k.store.checkpoint();
     await k.close();
     const bad = await Kernel.open(dir);
