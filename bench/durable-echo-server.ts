@@ -1,17 +1,22 @@
 /**
  * The baseline for durable acknowledgement latency: a framed echo server that appends each frame
- * it receives to a file and answers only once the file is fdatasync'd. Frames that arrive while a
- * write+sync is in flight go together in the next one (the same group commit as the WAL). No
+ * it receives to a file and answers only once the bytes are durable (the file is opened with
+ * O_DSYNC, as the WAL is). Frames that arrive while a write is in flight go together in the next
+ * one (the same group commit as the WAL). No
  * decoding, no kernel: what is left is the socket and the disk. Prints "ready" once listening.
  * Usage: node durable-echo-server.js SOCKET FILE
  */
+import { constants } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { encodeFrame, FrameReader } from '../src/codec/index.js';
 
 const [path, file] = process.argv.slice(2) as [string, string];
 await unlink(path).catch(() => undefined);
-const fh = await open(file, 'w');
+const fh = await open(
+  file,
+  constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_DSYNC ?? 0),
+);
 let end = 0;
 let queue: { socket: Socket; frame: Uint8Array }[] = [];
 let flushing = false;
@@ -24,7 +29,7 @@ async function flush(): Promise<void> {
     const parts = batch.map((q) => q.frame);
     const { bytesWritten } = await fh.writev(parts, end);
     end += bytesWritten;
-    await fh.datasync();
+    if (constants.O_DSYNC === undefined) await fh.datasync();
     for (const q of batch) if (!q.socket.destroyed) q.socket.write(q.frame);
   }
   flushing = false;

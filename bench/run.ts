@@ -105,7 +105,7 @@ if (want('patch')) {
     if (window === 8)
       console.log(
         `acknowledgement at ${f.rate}/s offered (${fmtRate(f.achievedRate)} achieved): p99 ${f.p99AtRate.toFixed(2)} ms (p50 ${f.p50AtRate.toFixed(2)}) ` +
-          `vs a durable echo server (group commit + fdatasync, no kernel) p99 ${f.echoP99AtRate.toFixed(2)} ms (p50 ${f.echoP50AtRate.toFixed(2)}) = ${(f.p99AtRate / f.echoP99AtRate).toFixed(2)}x` +
+          `vs a durable echo server (group commit, O_DSYNC, no kernel) p99 ${f.echoP99AtRate.toFixed(2)} ms (p50 ${f.echoP50AtRate.toFixed(2)}) = ${(f.p99AtRate / f.echoP99AtRate).toFixed(2)}x` +
           `; jitd's WAL syncs meanwhile: ${f.syncsAtRate.all}, ${f.syncsAtRate.over10ms} over 10 ms, the slowest ${f.syncsAtRate.slowest}`,
       );
   }

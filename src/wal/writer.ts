@@ -36,6 +36,11 @@ export interface WalWriterOptions {
   readonly preallocate?: boolean;
   /** File offset up to which the file already holds zeros past `end` (a preallocated tail found at open). */
   readonly allocated?: number;
+  /**
+   * The file was opened with O_DSYNC: a write returns once it is durable, so a group commit needs
+   * no fdatasync after it. @default false
+   */
+  readonly dsync?: boolean;
 }
 
 interface Pending {
@@ -46,7 +51,8 @@ interface Pending {
 }
 
 /**
- * Appends records to a log and acknowledges them only once they are durable (fdatasync). Appends
+ * Appends records to a log and acknowledges them only once they are durable (fdatasync, or a write
+ * to a file opened with O_DSYNC). Appends
  * that arrive while a write+sync is in flight are written together by the next one: group commit.
  * Each record gets the next logical ts and its file offset at admission, so admission order is log
  * order. A failed write or sync poisons the writer: every later append is refused until the log is
@@ -66,9 +72,11 @@ export class WalWriter {
   /** Called after each group commit (metrics). */
   onSync: WalSyncObserver | undefined;
   private readonly prealloc: Preallocator;
+  private readonly dsync: boolean;
 
   constructor(fh: FileHandle, end: number, lastTs: number, opts: WalWriterOptions = {}) {
     this.fh = fh;
+    this.dsync = opts.dsync ?? false;
     this.reservedEnd = end;
     this.durableEnd = end;
     this.ts = lastTs;
@@ -173,7 +181,7 @@ export class WalWriter {
             written += bytesWritten;
           }
         }
-        await this.fh.datasync();
+        if (!this.dsync) await this.fh.datasync();
       } catch (e) {
         this.failure = e as Error;
         const err = new WalClosedError(
