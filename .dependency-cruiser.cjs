@@ -40,13 +40,26 @@ const adapters = [
   ['nats', '@nats-io/'],
   ['redis', '(redis|@redis)/'],
   ['mqtt', '(mqtt|mqtt-packet)/'],
-].map(([name, lib]) => ({
-  name: `${name}-only-in-its-adapter`,
-  comment: `the ${name} client library is imported only in src/mp/transports/${name}/`,
-  severity: 'error',
-  from: { pathNot: `^(src/mp/transports/${name}/|bench/${name}[.]bench[.]ts$)` },
-  to: { path: `node_modules/${lib}` },
-}));
+].flatMap(([name, lib]) => [
+  {
+    name: `${name}-only-in-its-adapter`,
+    comment: `the ${name} client library is imported only in src/mp/transports/${name}/`,
+    severity: 'error',
+    from: { pathNot: `^(src/mp/transports/${name}/|bench/${name}[.]bench[.]ts$)` },
+    to: { path: `node_modules/${lib}` },
+  },
+  {
+    // a static import would load it in every process that loads the plane (every jit command)
+    name: `${name}-loaded-on-first-use`,
+    comment: `the adapter loads the ${name} client library with import() (load.ts); elsewhere only its types`,
+    severity: 'error',
+    from: { path: `^src/mp/transports/${name}/` },
+    to: {
+      path: `node_modules/${lib}`,
+      dependencyTypesNot: ['type-only', 'type-import', 'dynamic-import'],
+    },
+  },
+]);
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },

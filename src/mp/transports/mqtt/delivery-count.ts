@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
-import { connectAsync, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { loadMqtt } from './load.js';
 
 const debug = debuglog('jit:mqtt');
 
@@ -95,7 +96,7 @@ export class DeliveryCounts {
    * published then comes back, the record (if any) has arrived.
    */
   private async look(topic: string, digest: string): Promise<number> {
-    const c = await connectAsync(this.url, {
+    const c = await (await loadMqtt()).connectAsync(this.url, {
       clientId: `jit-count-${randomBytes(6).toString('hex')}`,
       clean: true,
       protocolVersion: 5,

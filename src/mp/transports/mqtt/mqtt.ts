@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
-import { connect, connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { QueuedSubscription } from '../../delivery-queue.js';
 import { PlaneClosedError } from '../../errors.js';
 import { checkPattern, checkTopic } from '../../topic.js';
@@ -13,6 +13,7 @@ import type {
   TransportSubscription,
 } from '../../transport.js';
 import { DeliveryCounts } from './delivery-count.js';
+import { loadMqtt } from './load.js';
 
 const debug = debuglog('jit:mqtt');
 
@@ -107,14 +108,18 @@ export class MqttTransport implements Transport {
 
   private connected(): Promise<MqttClient> {
     if (this.closed) return Promise.reject(new PlaneClosedError('this MQTT connection is closed'));
-    this.starting ??= connectAsync(
-      this.url,
-      clientOptions(`jit-pub-${randomBytes(6).toString('hex')}`, true),
-    ).then((c) => {
-      this.client = c;
-      c.on('error', (e) => debug('publisher: %s', e.message));
-      return c;
-    });
+    this.starting ??= loadMqtt()
+      .then((lib) =>
+        lib.connectAsync(
+          this.url,
+          clientOptions(`jit-pub-${randomBytes(6).toString('hex')}`, true),
+        ),
+      )
+      .then((c) => {
+        this.client = c;
+        c.on('error', (e) => debug('publisher: %s', e.message));
+        return c;
+      });
     return this.starting;
   }
 
@@ -143,6 +148,8 @@ export class MqttTransport implements Transport {
     if (this.closed) throw new PlaneClosedError('this MQTT connection is closed');
     checkPattern(pattern);
     opts.signal?.throwIfAborted();
+    const { connect } = await loadMqtt();
+    if (this.closed) throw new PlaneClosedError('this MQTT connection is closed');
     const group =
       opts.group === undefined
         ? undefined

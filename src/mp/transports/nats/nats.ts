@@ -1,19 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
-import {
-  AckPolicy,
-  type Consumer,
-  type ConsumerMessages,
-  DeliverPolicy,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  jetstream,
-  jetstreamManager,
-  RetentionPolicy,
-  StorageType,
+import type {
+  Consumer,
+  ConsumerMessages,
+  JetStreamClient,
+  JetStreamManager,
+  JsMsg,
 } from '@nats-io/jetstream';
-import { connect, headers, type NatsConnection, nanos } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { QueuedSubscription } from '../../delivery-queue.js';
 import { messageIdHex } from '../../envelope.js';
 import { PlaneClosedError } from '../../errors.js';
@@ -26,6 +20,7 @@ import type {
   TransportHealth,
   TransportSubscription,
 } from '../../transport.js';
+import { loadNats, type NatsLib } from './load.js';
 
 const debug = debuglog('jit:nats');
 
@@ -78,6 +73,8 @@ export class NatsTransport implements Transport {
   private js: JetStreamClient | undefined;
   private jsm: JetStreamManager | undefined;
   private starting: Promise<void> | undefined;
+  /** The client libraries, once `start` has loaded them. */
+  private lib: NatsLib | undefined;
   private readonly subs = new Set<NatsSub>();
   private closed = false;
 
@@ -95,15 +92,18 @@ export class NatsTransport implements Transport {
     if (this.closed) return Promise.reject(new PlaneClosedError('this NATS connection is closed'));
     this.starting ??= (async () => {
       const u = new URL(this.opts.url);
-      const nc = await connect({
+      const lib = await loadNats();
+      this.lib = lib;
+      const { RetentionPolicy, StorageType } = lib.js;
+      const nc = await lib.core.connect({
         servers: `${u.hostname}:${u.port || '4222'}`,
         ...(u.username ? { user: decodeURIComponent(u.username) } : {}),
         ...(u.password ? { pass: decodeURIComponent(u.password) } : {}),
         maxReconnectAttempts: -1,
       });
       this.nc = nc;
-      this.jsm = await jetstreamManager(nc);
-      this.js = jetstream(nc);
+      this.jsm = await lib.js.jetstreamManager(nc);
+      this.js = lib.js.jetstream(nc);
       const subjects = [`${this.opts.prefix}.>`];
       try {
         await this.jsm.streams.info(this.opts.stream);
@@ -113,7 +113,7 @@ export class NatsTransport implements Transport {
           subjects,
           retention: RetentionPolicy.Limits,
           storage: this.opts.storage === 'file' ? StorageType.File : StorageType.Memory,
-          duplicate_window: nanos(120_000),
+          duplicate_window: lib.core.nanos(120_000),
         });
       }
       debug('connected to %s:%s, stream %s', u.hostname, u.port, this.opts.stream);
@@ -156,7 +156,7 @@ export class NatsTransport implements Transport {
     const key = id ?? randomBytes(16).toString('hex');
     const n = Math.ceil(data.length / room);
     for (let i = 0; i < n; i++) {
-      const h = headers();
+      const h = this.lib!.core.headers();
       h.set(CHUNK_HEADER, `${key} ${i + 1} ${n}`);
       await this.js!.publish(subject, data.subarray(i * room, (i + 1) * room), {
         msgID: `${key}.${i + 1}`,
@@ -171,6 +171,8 @@ export class NatsTransport implements Transport {
     opts.signal?.throwIfAborted();
     await this.start();
     const maxInFlight = opts.maxInFlight ?? 256;
+    const { AckPolicy, DeliverPolicy } = this.lib!.js;
+    const { nanos } = this.lib!.core;
     const config = {
       ack_policy: AckPolicy.Explicit,
       filter_subject: `${this.opts.prefix}.${pattern}`,

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
-import { createClient, RESP_TYPES } from 'redis';
 import { QueuedSubscription } from '../../delivery-queue.js';
 import { PlaneClosedError } from '../../errors.js';
 import { checkPattern, checkTopic, patternMatcher } from '../../topic.js';
@@ -13,6 +12,7 @@ import type {
   TransportHealth,
   TransportSubscription,
 } from '../../transport.js';
+import { loadRedis, type RedisLib } from './load.js';
 
 const debug = debuglog('jit:redis');
 
@@ -40,8 +40,8 @@ export interface RedisOptions {
  * connection has no such check: a publish to a server that hangs with its socket open waits
  * until TCP gives up (TRANSPORTS.md).
  */
-function newClient(url: string, silentMs?: number) {
-  const c = createClient({
+function newClient(lib: RedisLib, url: string, silentMs?: number) {
+  const c = lib.createClient({
     url,
     commandOptions: { timeout: 0 },
     ...(silentMs === undefined ? {} : { socket: { socketTimeout: silentMs } }),
@@ -102,7 +102,7 @@ export class RedisTransport implements Transport {
   connected(): Promise<Client> {
     if (this.closed) return Promise.reject(new PlaneClosedError('this Redis connection is closed'));
     this.starting ??= (async () => {
-      const c = newClient(this.opts.url);
+      const c = newClient(await loadRedis(), this.opts.url);
       await c.connect();
       this.client = c;
       if (this.opts.trimEveryMs > 0) {
@@ -221,7 +221,11 @@ export class RedisTransport implements Transport {
     } catch (e) {
       if (!String((e as Error).message).includes('BUSYGROUP')) throw e;
     }
-    const reader = newClient(this.opts.url, Math.max(10_000, 3 * this.opts.blockMs));
+    const reader = newClient(
+      await loadRedis(),
+      this.opts.url,
+      Math.max(10_000, 3 * this.opts.blockMs),
+    );
     await reader.connect();
     const s = new RedisSub(this, c, reader, pattern, group, durable, opts.maxInFlight ?? 256, (x) =>
       this.subs.delete(x),
@@ -338,6 +342,7 @@ class RedisSub extends QueuedSubscription {
 
   private async loop(): Promise<void> {
     const key = this.t.opts.stream;
+    const { RESP_TYPES } = await loadRedis();
     const bin = this.reader.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
     while (!this.ended) {
       if (this.inflight >= this.window) {
