@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startJitd } from '../daemon/jitd.js';
 import { adminSigner } from '../identity/index.js';
 import { ConnectionError, RpcClient } from '../rpc/index.js';
 import { socketPath } from '../util/home.js';
@@ -90,6 +89,8 @@ export async function demo(
   if (up === undefined) {
     const dir = await mkdtemp(join(tmpdir(), 'jit-demo-'));
     io.err(`demo: no jitd at ${home}; starting one on ${dir}\n`);
+    // the daemon (dashboard, metrics, logs) is loaded only when the demo starts one
+    const { startJitd } = await import('../daemon/jitd.js');
     const j = await startJitd({ home: dir, dashboard: {} });
     own = { stop: () => j.stop(), dir };
     where = dir;
