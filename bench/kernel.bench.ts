@@ -119,6 +119,29 @@ class EchoClient {
   }
 }
 
+/** Calls per second of `clients` callers, each keeping `window` calls in flight for `ms`. */
+async function closedLoop(
+  ms: number,
+  clients: number,
+  window: number,
+  call: (client: number) => Promise<unknown>,
+): Promise<number> {
+  let done = 0;
+  const end = performance.now() + ms;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, i) => {
+      const lane = async (): Promise<void> => {
+        while (performance.now() < end) {
+          await call(i);
+          done++;
+        }
+      };
+      await Promise.all(Array.from({ length: window }, lane));
+    }),
+  );
+  return done / (ms / 1000);
+}
+
 /** Both sides of a closed-loop comparison first run this long uncounted (JIT compilation, caches). */
 const WARM_UP_MS = 1000;
 
@@ -162,24 +185,9 @@ export async function patchBench(ms = 3000, window = 8, rate = 5000): Promise<Pa
       ),
     );
     // closed loop, `window` in flight per client: a warm-up second (not counted), then `ms`
-    const closedLoop = async (ms: number): Promise<number> => {
-      let done = 0;
-      const end = performance.now() + ms;
-      await Promise.all(
-        clients.map(async (c, i) => {
-          const lane = async (): Promise<void> => {
-            while (performance.now() < end) {
-              await c.call('shadow.apply_patch', patchOf(swss[i]!, i));
-              done++;
-            }
-          };
-          await Promise.all(Array.from({ length: window }, lane));
-        }),
-      );
-      return done / (ms / 1000);
-    };
-    await closedLoop(WARM_UP_MS);
-    patchesPerSec = await closedLoop(ms);
+    const patch = (i: number) => clients[i]!.call('shadow.apply_patch', patchOf(swss[i]!, i));
+    await closedLoop(WARM_UP_MS, 8, window, patch);
+    patchesPerSec = await closedLoop(ms, 8, window, patch);
     // jitd's own account of its group commits during the open loop (from its dashboard's metrics)
     const url = ((await clients[0]!.call('jit.info', {})) as { dashboard: string }).dashboard;
     const before = await walSyncBuckets(url);
@@ -219,24 +227,9 @@ async function echoBench(
   const echo = await startChild([join(here, 'echo-server.js'), sock]);
   try {
     const clients = await Promise.all(Array.from({ length: 8 }, () => EchoClient.connect(sock)));
-    const closedLoop = async (ms: number): Promise<number> => {
-      let done = 0;
-      const end = performance.now() + ms;
-      await Promise.all(
-        clients.map(async (c, i) => {
-          const lane = async (): Promise<void> => {
-            while (performance.now() < end) {
-              await c.call(frameOf(i));
-              done++;
-            }
-          };
-          await Promise.all(Array.from({ length: window }, lane));
-        }),
-      );
-      return done / (ms / 1000);
-    };
-    await closedLoop(WARM_UP_MS);
-    const perSec = await closedLoop(ms);
+    const send = (i: number) => clients[i]!.call(frameOf(i));
+    await closedLoop(WARM_UP_MS, 8, window, send);
+    const perSec = await closedLoop(ms, 8, window, send);
     for (const c of clients) c.close();
     return perSec;
   } finally {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { debuglog } from 'node:util';
 import type { CborValue } from '../codec/index.js';
@@ -24,6 +25,7 @@ import {
 } from '../mp/index.js';
 import { commandCount, Limiter, type LimitsConfig } from '../policy/index.js';
 import { aclOps, agentOps, guardOps, kernelOps, RpcServer, sessionOps } from '../rpc/index.js';
+import { storePaths } from '../store/index.js';
 import { JIT_VERSION, socketPath } from '../util/home.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { perSecond } from '../util/per-second.js';
@@ -295,7 +297,11 @@ export async function startJitd(opts: JitdOptions): Promise<Jitd> {
     // CHECKPOINT_RATIO checkpoints' worth of log, so their cost stays a fixed share of the writes'
     const threshold = opts.checkpointBytes ?? 64 * 1024 * 1024;
     let lastCheckpoint = store.walBytes;
-    let lastSize = 0;
+    // the checkpoint boot started from, if any, sets the first spacing
+    let lastSize = await stat(storePaths(store.dir).checkpoint).then(
+      (st) => st.size,
+      () => 0,
+    );
     let checkpointing = false;
     const timer = setInterval(() => {
       const due = Math.max(threshold, CHECKPOINT_RATIO * lastSize);

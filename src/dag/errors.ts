@@ -56,3 +56,9 @@ export class NodeNotFoundError extends JitError {
     this.id = id;
   }
 }
+
+/** A second snapshot of the node index while one is open (a checkpoint runs one at a time). */
+export class IndexSnapshotOpenError extends JitError {
+  override readonly name = 'IndexSnapshotOpenError';
+  readonly codeName = 'E_UNAVAILABLE' as const;
+}

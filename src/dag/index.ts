@@ -22,6 +22,7 @@ export {
   type PreparedNode,
 } from './dag.js';
 export {
+  IndexSnapshotOpenError,
   Invariant,
   type InvariantNumber,
   InvariantViolationError,

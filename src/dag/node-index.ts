@@ -9,11 +9,14 @@
  */
 
 import { toHex } from '../codec/index.js';
+import { IndexSnapshotOpenError } from './errors.js';
 
 const KEY = 32;
 const FLAG_HAS_CHILDREN = 1;
 /** Bytes per entry of `NodeIndex.dump`. */
 const DUMP_ENTRY = KEY + 1 + 1 + 4 + 8 + 4;
+/** Entries a snapshot dumps between two pauses. */
+const DUMP_STEP = 4096;
 
 export interface IndexEntry {
   readonly typeCode: number;
@@ -281,13 +284,28 @@ export class NodeIndex {
    */
   dump(): Uint8Array {
     const out = new Uint8Array(this.n * DUMP_ENTRY);
-    const dv = new DataView(out.buffer);
-    const cursor = new Uint32Array(SHARDS);
-    for (let i = 0; i < this.n; i++) {
-      const sh = this.shardOf[i]!;
-      this.shards[sh]!.dumpEntry(cursor[sh]!++, out, dv, i * DUMP_ENTRY);
-    }
+    this.dumpInto(out, new Uint32Array(SHARDS), 0, this.n, undefined);
     return out;
+  }
+
+  /**
+   * Writes entries `[from, to)` of the insertion order into `out` (`cursor`: each shard's next
+   * entry, carried from the previous range); a flag noted in `flipped` is written unset.
+   */
+  private dumpInto(
+    out: Uint8Array,
+    cursor: Uint32Array,
+    from: number,
+    to: number,
+    flipped: ReadonlySet<string> | undefined,
+  ): void {
+    const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    for (let i = from; i < to; i++) {
+      const sh = this.shardOf[i]!;
+      const at = i * DUMP_ENTRY;
+      this.shards[sh]!.dumpEntry(cursor[sh]!++, out, dv, at);
+      if (out[at + 33] !== 0 && flipped?.has(toHex(out.subarray(at, at + KEY)))) out[at + 33] = 0;
+    }
   }
 
   /**
@@ -296,7 +314,8 @@ export class NodeIndex {
    * are noted and left out. Only one snapshot may be open at a time; `dump` or `close` ends it.
    */
   snapshot(): IndexSnapshot {
-    if (this.flipped !== undefined) throw new Error('an index snapshot is already open');
+    if (this.flipped !== undefined)
+      throw new IndexSnapshotOpenError('an index snapshot is open already: dump or close it first');
     const flipped = new Set<string>();
     this.flipped = flipped;
     const n = this.n;
@@ -309,15 +328,10 @@ export class NodeIndex {
       dump: async (pause) => {
         try {
           const out = new Uint8Array(n * DUMP_ENTRY);
-          const dv = new DataView(out.buffer);
           const cursor = new Uint32Array(SHARDS);
-          for (let i = 0; i < n; i++) {
-            if ((i & 4095) === 4095) await pause();
-            const sh = this.shardOf[i]!;
-            const at = i * DUMP_ENTRY;
-            this.shards[sh]!.dumpEntry(cursor[sh]!++, out, dv, at);
-            if (out[at + 33] !== 0 && flipped.has(toHex(out.subarray(at, at + KEY))))
-              out[at + 33] = 0;
+          for (let i = 0; i < n; i += DUMP_STEP) {
+            this.dumpInto(out, cursor, i, Math.min(n, i + DUMP_STEP), flipped);
+            await pause();
           }
           return out;
         } finally {

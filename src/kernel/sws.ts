@@ -16,14 +16,6 @@ export type OverlayEntry =
       readonly candidates: readonly NodeId[];
     };
 
-/** Writes the 32 bytes of a 64-digit lowercase hex id at `out[at]`; false when it is not one. */
-function hexInto(hex: string, out: Uint8Array, at: number): boolean {
-  const b = fromHex(hex);
-  if (b === undefined || b.length !== 32) return false;
-  out.set(b, at);
-  return true;
-}
-
 export type SwsState = 'ACTIVE' | 'COLLAPSED' | 'DISCARDED' | 'INVALIDATED';
 
 /** A finding recorded on an SWS (from `jit.sws.<id>.analyze`), kept in order of admission. */
@@ -90,6 +82,8 @@ export class Sws {
   result: CollapseResult | undefined;
   /** For each directory, how many overlay files under it are live (a blob or a conflict). */
   private readonly liveUnder = new Map<string, number>();
+  /** The ids of `patches` again, as bytes back to back in admission order (32 each). */
+  private ids = new Uint8Array(32 * 16);
 
   constructor(header: SwsHeader) {
     this.header = header;
@@ -105,22 +99,21 @@ export class Sws {
     this.addPatch(patch);
   }
 
-  /** The ids of `patches` again, as bytes back to back in admission order (32 each). */
-  private ids = new Uint8Array(32 * 16);
-
   /** Records a patch id (no effect when it is there already). */
   addPatch(patch: string): void {
+    if (this.patches.has(patch)) return;
+    const bytes = fromHex(patch);
+    if (bytes === undefined || bytes.length !== 32)
+      throw new RangeError(`patch id ${patch} is not 64 lowercase hex digits`);
     const n = this.patches.size;
-    this.patches.add(patch);
-    if (this.patches.size === n) return;
     if ((n + 1) * 32 > this.ids.length) {
       // a new array: views handed out by patchIds keep the old one, which never changes again
       const next = new Uint8Array(this.ids.length * 2);
       next.set(this.ids.subarray(0, n * 32));
       this.ids = next;
     }
-    if (!hexInto(patch, this.ids, n * 32))
-      throw new RangeError(`patch id ${patch} is not 64 lowercase hex digits`);
+    this.ids.set(bytes, n * 32);
+    this.patches.add(patch);
   }
 
   /**

@@ -4,6 +4,7 @@ import { blake3Hex, fromHex } from '../../src/codec/index.js';
 import {
   blobNode,
   encodeNode,
+  IndexSnapshotOpenError,
   type JitNode,
   MemoryDag,
   makeNode,
@@ -198,7 +199,7 @@ describe('dag - node index', () => {
     const expected = idx.dump();
     const snap = idx.snapshot();
     assert.equal(snap.count, 20_000);
-    assert.throws(() => idx.snapshot(), /already open/);
+    assert.throws(() => idx.snapshot(), IndexSnapshotOpenError);
     // between steps: new nodes (shards grow), and flags set on old and new nodes alike
     const got = await snap.dump(async () => {
       for (let i = 0; i < 500; i++) add();
