@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { startJitd as startInProcess } from '../../src/daemon/jitd.js';
-import { storePaths } from '../../src/store/index.js';
+import { readCheckpoint, storePaths } from '../../src/store/index.js';
 import { capture } from '../helpers/io.js';
 import { tmpDirs } from '../helpers/tmp.js';
 
@@ -272,5 +272,47 @@ describe('jitd and jit - as a newcomer runs them', () => {
     const k = await startInProcess({ home });
     assert.equal(k.kernel.store.boot.checkpoint, 'used');
     await k.stop();
+  });
+
+  it("jitd spaces its checkpoints by 4x the last one's size: a little more log takes none, a lot takes one", async () => {
+    const home = await tmp();
+    const jitd = await startInProcess({ home, checkpointBytes: 1, checkpointEveryMs: 20 });
+    const k = jitd.kernel;
+    const offset = async (): Promise<number> => {
+      const c = await readCheckpoint(storePaths(home).checkpoint);
+      return typeof c === 'string' ? -1 : c.walOffset;
+    };
+    const until = async (what: () => Promise<boolean>, why: string): Promise<void> => {
+      for (const deadline = Date.now() + 5000; !(await what()); ) {
+        assert.ok(Date.now() < deadline, why);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      const sws = (await k.create({ ref: 'main', owner: 'a' })).id;
+      await until(async () => (await offset()) >= 0, 'no first checkpoint');
+      const first = await offset();
+      const size = (await stat(storePaths(home).checkpoint)).size;
+      // a patch of a few hundred bytes of log: well under 4x the checkpoint, so none is due
+      await k.applyPatch(sws, {
+        author: 'a',
+        ops: [{ op: 'put', path: 'x', content: new Uint8Array(8) }],
+      } as never);
+      assert.ok(k.store.walBytes - first < 4 * size, 'the small patch stays under the spacing');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(
+        await offset(),
+        first,
+        'a checkpoint was taken for less than 4x its size of log',
+      );
+      // more than 4x the checkpoint's size: the next look takes one
+      await k.applyPatch(sws, {
+        author: 'a',
+        ops: [{ op: 'put', path: 'y', content: new Uint8Array(8 * size).fill(1) }],
+      } as never);
+      await until(async () => (await offset()) > first, 'no checkpoint after 4x its size of log');
+    } finally {
+      await jitd.stop();
+    }
   });
 });
