@@ -1,5 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import {
+  allocBytes,
   type CborValue,
   decode,
   decodePrefix,
@@ -230,26 +231,6 @@ function head(out: Uint8Array, at: number, major: number, n: number): number {
 }
 
 const headBytes = (n: number): number => (n < 24 ? 1 : n < 256 ? 2 : 3);
-const SLAB = 256 * 1024;
-let slabBuf = new Uint8Array(SLAB);
-let slabAt = 0;
-
-/**
- * `n` fresh bytes, cut from a shared slab when small (as the encoder does): a typed array of more
- * than 64 bytes of its own costs V8 an off-heap allocation, which was most of the cost of writing
- * a proof. A message kept long keeps its slab alive; the slab is 256 KiB.
- */
-function slab(n: number): Uint8Array {
-  if (n > 4096) return new Uint8Array(n);
-  if (slabAt + n > SLAB) {
-    slabBuf = new Uint8Array(SLAB);
-    slabAt = 0;
-  }
-  const out = slabBuf.subarray(slabAt, slabAt + n);
-  slabAt = (slabAt + n + 7) & ~7;
-  return out;
-}
-
 /** What writes a message's path: the batch that was just signed, or a proof already made. */
 interface PathSource {
   writePath(index: number, out: Uint8Array, at: number): void;
@@ -280,7 +261,8 @@ function joinProof(
     sig.length +
     5 +
     headBytes(pathBytes);
-  const out = slab(signed.length + size + pathBytes);
+  // a message's bytes are mid-sized: from the codec's shared slabs (codec/bytes.ts)
+  const out = allocBytes(signed.length + size + pathBytes);
   out.set(signed);
   let at = signed.length;
   out[at++] = 0xa4; // a map of 4
