@@ -48,6 +48,7 @@ export async function checkpointBench(
       }
     };
     await Promise.all(Array.from({ length: 256 }, lane));
+    let bytes = 0;
     const measure = async (
       pause: GiveWay | undefined,
     ): Promise<{ ms: number; stallMs: number }> => {
@@ -60,7 +61,7 @@ export async function checkpointBench(
         last = now;
       }, 1);
       const t = performance.now();
-      await k.store.checkpoint(pause === undefined ? {} : { pause });
+      bytes = (await k.store.checkpoint(pause === undefined ? {} : { pause })).bytes;
       const ms = performance.now() - t;
       clearInterval(tick);
       stallMs = Math.max(stallMs, performance.now() - last);
@@ -68,12 +69,10 @@ export async function checkpointBench(
     };
     const paced: { ms: number; stallMs: number }[] = [];
     const unpaced: { ms: number; stallMs: number }[] = [];
-    let bytes = 0;
     for (let round = 0; round < 3; round++) {
       unpaced.push(await measure(noGiveWay));
       paced.push(await measure(undefined));
     }
-    bytes = (await k.store.checkpoint()).bytes;
     // the median round by stall
     const med = (xs: { ms: number; stallMs: number }[]) =>
       [...xs].sort((a, b) => a.stallMs - b.stallMs)[Math.floor(xs.length / 2)]!;

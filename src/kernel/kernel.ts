@@ -308,13 +308,14 @@ export class Kernel {
       const s = this.active(id);
       // the received value is canonical once decodePatch accepted it (unknown keys are refused),
       // so its encoding is the patch's: no need to rebuild the patch to hash it
-      const pid = toHex(blake3Stream((update) => encodeTo(patch as CborValue, update)));
+      const pidBytes = blake3Stream((update) => encodeTo(patch as CborValue, update));
+      const pid = toHex(pidBytes);
       if (s.patches.has(pid)) return { updated: false, patch_id: pid };
       const head = tx.ref(s.header.baseRef)?.target ?? s.header.baseNode;
       const { effects, blobs } = patchEffects(this.nodes, s, p, head);
       if (blobs.length > 0) put(blobs);
       tx.record(WalOp.SWS_PATCH, encodeSwsPatch(s.id, pid, effects));
-      s.apply(pid, effects);
+      s.apply(pid, effects, pidBytes);
       return { updated: true, patch_id: pid };
     });
   }

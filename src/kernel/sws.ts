@@ -93,16 +93,23 @@ export class Sws {
     return this.header.id;
   }
 
-  /** Applies a patch's effects (from admission or from replay: the same code). */
-  apply(patch: string, effects: readonly (readonly [string, OverlayEntry])[]): void {
+  /**
+   * Applies a patch's effects (from admission or from replay: the same code). `idBytes`: the
+   * patch id's bytes, when the caller has them (else they are parsed from `patch`).
+   */
+  apply(
+    patch: string,
+    effects: readonly (readonly [string, OverlayEntry])[],
+    idBytes?: Uint8Array,
+  ): void {
     for (const [path, e] of effects) this.set(path, e);
-    this.addPatch(patch);
+    this.addPatch(patch, idBytes);
   }
 
-  /** Records a patch id (no effect when it is there already). */
-  addPatch(patch: string): void {
+  /** Records a patch id (no effect when it is there already); `idBytes` as in `apply`. */
+  addPatch(patch: string, idBytes?: Uint8Array): void {
     if (this.patches.has(patch)) return;
-    const bytes = fromHex(patch);
+    const bytes = idBytes ?? fromHex(patch);
     if (bytes === undefined || bytes.length !== 32)
       throw new RangeError(`patch id ${patch} is not 64 lowercase hex digits`);
     const n = this.patches.size;
@@ -376,7 +383,10 @@ export function swsTableFrom(entries: readonly Uint8Array[]): Map<string, Sws> {
     const ids = v.patches as Uint8Array;
     if (ids.length % 32 !== 0)
       throw new RangeError(`SWS ${s.id}: patch ids of ${ids.length} bytes, not a multiple of 32`);
-    for (let at = 0; at < ids.length; at += 32) s.addPatch(toHex(ids.subarray(at, at + 32)));
+    for (let at = 0; at < ids.length; at += 32) {
+      const id = ids.subarray(at, at + 32);
+      s.addPatch(toHex(id), id);
+    }
     for (const a of (v.annotations ?? []) as CborValue[]) s.annotations.push(annotationFrom(a));
     for (const m of (v.members ?? []) as string[]) s.members.add(m);
     const r = v.result as Record<string, CborValue> | null;

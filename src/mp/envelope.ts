@@ -289,7 +289,6 @@ function joinProof(
   return out;
 }
 
-/** Envelope bytes (without `sig`) too large to leave room for a batch proof within the limit. */
 /** Generous room for an envelope's map head, keys and fixed-size fields (id, numbers). */
 const ENVELOPE_FIXED_BOUND = 256;
 
@@ -303,6 +302,7 @@ export function envelopeFits(e: Envelope): boolean {
   return sizeBound(e.payload, room) !== undefined;
 }
 
+/** Envelope bytes (without `sig`) too large to leave room for a batch proof within the limit. */
 export function tooLargeToBatch(signed: Uint8Array): boolean {
   return signed.length + MAX_PROOF_BYTES > MAX_ENVELOPE_BYTES;
 }

@@ -52,8 +52,8 @@ interface Pending {
 
 /**
  * Appends records to a log and acknowledges them only once they are durable (fdatasync, or a write
- * to a file opened with O_DSYNC). Appends
- * that arrive while a write+sync is in flight are written together by the next one: group commit.
+ * to a file opened with O_DSYNC). Appends that arrive while a commit is in flight are written
+ * together by the next one: group commit.
  * Each record gets the next logical ts and its file offset at admission, so admission order is log
  * order. A failed write or sync poisons the writer: every later append is refused until the log is
  * reopened (and recovered), because after a failed fsync nothing can be assumed about the file.
