@@ -15,10 +15,17 @@ import type { CborValue } from './value.js';
 const TWO_32 = 0x1_0000_0000;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-let buf: Uint8Array = new Uint8Array(0);
-let view = new DataView(buf.buffer);
+const EMPTY = new Uint8Array(0);
+let buf: Uint8Array = EMPTY;
+/** Made only when a float is read (most inputs have none): one fewer allocation per decode. */
+let view: DataView | undefined;
 let pos = 0;
 let end = 0;
+
+/** The big-endian uint32 at `at`. */
+function u32(at: number): number {
+  return ((buf[at]! << 24) >>> 0) + ((buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!);
+}
 
 function fail(reason: CborDecodeReason, at: number, message: string): never {
   throw new CborDecodeError(reason, at, message);
@@ -44,7 +51,7 @@ function readArg(ai: number, start: number): number | bigint {
     }
     case 26: {
       if (pos + 4 > end) fail('truncated', start, 'input ends inside a head');
-      const v = view.getUint32(pos);
+      const v = u32(pos);
       pos += 4;
       if (v < 0x1_0000)
         fail('non-minimal-integer', start, `argument ${v} has a longer head than needed`);
@@ -52,8 +59,8 @@ function readArg(ai: number, start: number): number | bigint {
     }
     case 27: {
       if (pos + 8 > end) fail('truncated', start, 'input ends inside a head');
-      const hi = view.getUint32(pos);
-      const lo = view.getUint32(pos + 4);
+      const hi = u32(pos);
+      const lo = u32(pos + 4);
       pos += 8;
       if (hi === 0)
         fail('non-minimal-integer', start, `argument ${lo} has a longer head than needed`);
@@ -177,9 +184,10 @@ function readMap(ai: number, start: number, depth: number): Record<string, CborV
 function readFloat(ai: number, start: number): number {
   if (ai !== 27) fail('float-width', start, 'only float64 is canonical (float16/float32 are not)');
   if (pos + 8 > end) fail('truncated', start, 'input ends inside a float');
+  view ??= new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const v = view.getFloat64(pos);
   if (Number.isNaN(v)) {
-    if (view.getUint32(pos) !== 0x7ff8_0000 || view.getUint32(pos + 4) !== 0) {
+    if (u32(pos) !== 0x7ff8_0000 || u32(pos + 4) !== 0) {
       fail('non-canonical-nan', start, 'NaN must be 0x7ff8000000000000');
     }
   } else if (Number.isInteger(v)) {
@@ -260,19 +268,21 @@ export function decode(bytes: Uint8Array): CborValue {
 }
 
 /**
- * Decodes the canonical CBOR item at the start of `bytes` and says where it ends: for formats
- * that put two items back to back (a batch-signed envelope is the envelope, then its proof).
+ * Decodes the canonical CBOR item that starts at `from` (default 0) in `bytes` and says where it
+ * ends (an offset in `bytes`): for formats that put two items back to back (a batch-signed
+ * envelope is the envelope, then its proof), or that read the head of an item themselves.
  */
-export function decodePrefix(bytes: Uint8Array): { value: CborValue; end: number } {
-  if (bytes.length === 0) fail('empty', 0, 'no bytes to decode');
+export function decodePrefix(bytes: Uint8Array, from = 0): { value: CborValue; end: number } {
+  if (from >= bytes.length) fail('empty', from, 'no bytes to decode');
   buf = bytes;
-  view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  pos = 0;
+  view = undefined;
+  pos = from;
   end = bytes.length;
   try {
     const value = readItem(0);
     return { value, end: pos };
   } finally {
-    buf = new Uint8Array(0);
+    buf = EMPTY;
+    view = undefined;
   }
 }

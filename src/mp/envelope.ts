@@ -22,6 +22,7 @@ import {
   type Verdict,
   type Verifier,
 } from '../identity/index.js';
+import { type FastFields, readEnvelopeFast } from './envelope-fast.js';
 import { EnvelopeError } from './errors.js';
 import { checkTopic } from './topic.js';
 
@@ -342,6 +343,22 @@ function uint(v: unknown, field: string): number {
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
   if (bytes.length > MAX_ENVELOPE_BYTES)
     throw new EnvelopeError(`envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`);
+  return fromFields(bytes, readEnvelopeFast(bytes) ?? readEnvelopeGeneric(bytes));
+}
+
+/**
+ * `decodeEnvelope` without the fast reader (`envelope-fast.ts`): the tests hold the two to the
+ * same answer.
+ * @internal
+ */
+export function decodeEnvelopeGeneric(bytes: Uint8Array): Envelope {
+  if (bytes.length > MAX_ENVELOPE_BYTES)
+    throw new EnvelopeError(`envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`);
+  return fromFields(bytes, readEnvelopeGeneric(bytes));
+}
+
+/** The envelope map's fields through the generic decoder, each checked for its type and size. */
+function readEnvelopeGeneric(bytes: Uint8Array): FastFields {
   let v: CborValue;
   let end: number;
   try {
@@ -358,38 +375,53 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     throw new EnvelopeError(`envelope version ${String(m.v)} is not ${ENVELOPE_VERSION}`);
   if (!(m.id instanceof Uint8Array) || m.id.length !== MESSAGE_ID_BYTES)
     throw new EnvelopeError(`envelope id is not ${MESSAGE_ID_BYTES} bytes`, { field: 'id' });
-  try {
-    checkAgentId(m.sender);
-    checkTopic(m.topic);
-  } catch (e) {
-    throw new EnvelopeError(`envelope: ${(e as Error).message}`, {}, { cause: e });
-  }
   if (!('payload' in m)) throw new EnvelopeError('envelope has no payload', { field: 'payload' });
   if (m.sig !== undefined && (!(m.sig instanceof Uint8Array) || m.sig.length !== SIGNATURE_BYTES))
     throw new EnvelopeError(`envelope sig is not ${SIGNATURE_BYTES} bytes`, { field: 'sig' });
-  const seq = uint(m.seq, 'seq');
-  if (seq === 0) throw new EnvelopeError('envelope seq starts at 1', { field: 'seq' });
-  let batch: Envelope['batch'];
-  if (end < bytes.length) {
-    if (m.sig !== undefined)
+  return {
+    id: m.id,
+    // checked with the fast reader's fields, in `fromFields`
+    sender: m.sender as string,
+    topic: m.topic as string,
+    ts: uint(m.ts, 'ts'),
+    seq: uint(m.seq, 'seq'),
+    payload: m.payload as CborValue,
+    exp: m.exp === undefined ? undefined : uint(m.exp, 'exp'),
+    ep: m.ep === undefined ? undefined : uint(m.ep, 'ep'),
+    sig: m.sig as Uint8Array | undefined,
+    end,
+  };
+}
+
+/** The checks both readers share, then the envelope (with its batch proof, if one follows). */
+function fromFields(bytes: Uint8Array, f: FastFields): Envelope {
+  try {
+    checkAgentId(f.sender);
+    checkTopic(f.topic);
+  } catch (e) {
+    throw new EnvelopeError(`envelope: ${(e as Error).message}`, {}, { cause: e });
+  }
+  if (f.seq === 0) throw new EnvelopeError('envelope seq starts at 1', { field: 'seq' });
+  const e: { -readonly [K in keyof Envelope]: Envelope[K] } = {
+    v: ENVELOPE_VERSION,
+    id: f.id,
+    sender: f.sender,
+    ts: f.ts,
+    seq: f.seq,
+    topic: f.topic,
+    payload: f.payload,
+  };
+  if (f.exp !== undefined) e.exp = f.exp;
+  if (f.ep !== undefined) e.ep = f.ep;
+  if (f.sig !== undefined) e.sig = f.sig;
+  if (f.end < bytes.length) {
+    if (f.sig !== undefined)
       throw new EnvelopeError('an envelope with a batch proof carries no sig of its own', {
         field: 'sig',
       });
-    batch = { proof: decodeProof(bytes.subarray(end)), signed: bytes.subarray(0, end) };
+    e.batch = { proof: decodeProof(bytes.subarray(f.end)), signed: bytes.subarray(0, f.end) };
   }
-  return {
-    v: ENVELOPE_VERSION,
-    id: m.id,
-    sender: m.sender as string,
-    ts: uint(m.ts, 'ts'),
-    seq,
-    topic: m.topic as string,
-    payload: m.payload as CborValue,
-    ...(m.exp === undefined ? {} : { exp: uint(m.exp, 'exp') }),
-    ...(m.ep === undefined ? {} : { ep: uint(m.ep, 'ep') }),
-    ...(m.sig === undefined ? {} : { sig: m.sig as Uint8Array }),
-    ...(batch === undefined ? {} : { batch }),
-  };
+  return e;
 }
 
 const PROOF_KEYS = new Set(['i', 'n', 'sig', 'path']);

@@ -16,6 +16,7 @@ export { BRIDGE_GROUP, type Bridge, type BridgeOptions, startBridge } from './br
 export {
   checkSignature,
   decodeEnvelope,
+  decodeEnvelopeGeneric,
   ENVELOPE_VERSION,
   type Envelope,
   encodeEnvelope,

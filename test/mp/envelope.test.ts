@@ -11,11 +11,13 @@ import {
   toHex,
 } from '../../src/codec/index.js';
 import { KeyPair, keySigner, staticVerifier } from '../../src/identity/index.js';
+import { readEnvelopeFast } from '../../src/mp/envelope-fast.js';
 import {
   checkPattern,
   checkSignature,
   checkTopic,
   decodeEnvelope,
+  decodeEnvelopeGeneric,
   type Envelope,
   EnvelopeError,
   encodeEnvelope,
@@ -70,6 +72,36 @@ function assertSigned(e: Envelope, field: 'exp' | 'ep'): void {
   assert.equal(checkSignature({ ...e, [field]: e[field]! + 1 }, v), 'bad-signature');
   const { [field]: _, ...without } = e;
   assert.equal(checkSignature(without, v), 'bad-signature', `removing ${field} breaks it`);
+}
+
+/**
+ * `map` encoded canonically but for the unsigned integer at `field`, whose head carries its value
+ * in `width` bytes (a longer head than canonical CBOR allows, unless it is the shortest one);
+ * undefined when the field holds no such integer or it does not fit.
+ */
+function widened(
+  map: Record<string, CborValue>,
+  field: string,
+  width: number,
+): Uint8Array | undefined {
+  const v = map[field];
+  if (
+    typeof v !== 'number' ||
+    !Number.isSafeInteger(v) ||
+    v < 0 ||
+    (width < 8 && v >= 2 ** (8 * width))
+  )
+    return undefined;
+  // the field's value as a unique marker, found in the encoding and replaced
+  const marker = new Uint8Array(17).fill(0xee);
+  const bytes = encode({ ...map, [field]: marker });
+  const at = toHex(bytes).indexOf(toHex(Uint8Array.of(0x51, ...marker))) / 2;
+  const head = [0x18, 0x19, 0, 0x1a, 0, 0, 0, 0x1b][width - 1]!;
+  const arg = Array.from(
+    { length: width },
+    (_, i) => Math.floor(v / 2 ** (8 * (width - 1 - i))) % 256,
+  );
+  return Uint8Array.from([...bytes.subarray(0, at), head, ...arg, ...bytes.subarray(at + 18)]);
 }
 
 describe('envelope', () => {
@@ -152,6 +184,123 @@ describe('envelope', () => {
         cause: e,
       });
     }
+  });
+
+  it('reads an envelope as the generic decoder does, on random and damaged envelopes (property)', () => {
+    const seed = testSeed();
+    const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+    // mostly good values (numbers on both sides of every head width), now and then a bad one
+    const mostly = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>) =>
+      fc.oneof({ arbitrary: good, weight: 12 }, { arbitrary: bad, weight: 1 });
+    const num = mostly(
+      fc.oneof(
+        fc.nat(),
+        fc.constantFrom(0, 1, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1),
+      ),
+      fc.constantFrom(2 ** 53, 2 ** 64, -1, 0.5),
+    );
+    const fields = fc.record({
+      v: mostly(fc.constant<CborValue>(1), fc.constantFrom<CborValue>(2, '1')),
+      id: mostly(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array()),
+      sender: mostly(fc.stringMatching(/^[a-z][a-z0-9_-]{0,20}$/), fc.string({ unit: 'binary' })),
+      ts: num,
+      seq: num,
+      topic: mostly(
+        fc.stringMatching(/^[a-z]{1,8}(\.[a-z0-9]{1,8}){0,4}$/),
+        fc.string({ unit: 'binary' }),
+      ),
+      payload: fc.jsonValue() as fc.Arbitrary<CborValue>,
+      exp: opt(num),
+      ep: opt(num),
+      sig: opt(mostly(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array())),
+      extra: mostly(fc.constant(undefined), fc.constantFrom('x', 'zz', 'sih', 'payloae')),
+    });
+    // a damage to the bytes: none, a byte changed, cut short, or bytes appended
+    const damage = fc.oneof(
+      { arbitrary: fc.constant(undefined), weight: 4 },
+      fc.tuple(fc.constant('set' as const), fc.nat(), fc.integer({ min: 0, max: 255 })),
+      fc.tuple(fc.constant('cut' as const), fc.nat()),
+      fc.tuple(fc.constant('add' as const), fc.uint8Array({ minLength: 1, maxLength: 8 })),
+      fc.tuple(
+        fc.constant('widen' as const),
+        fc.constantFrom('v', 'ts', 'seq', 'exp', 'ep'),
+        fc.constantFrom(1, 2, 4, 8),
+      ),
+    );
+    const outcome = (f: () => Envelope): Envelope | string => {
+      try {
+        return f();
+      } catch (err) {
+        return `${(err as Error).name}: ${(err as Error).message}`;
+      }
+    };
+    let fastReads = 0;
+    const runs = iterations(2000, 200_000);
+    try {
+      fc.assert(
+        fc.property(fields, damage, (r, d) => {
+          const map: Record<string, CborValue> = {};
+          for (const [k, v] of Object.entries(r))
+            if (v !== undefined && k !== 'extra') map[k] = v as CborValue;
+          if (r.extra !== undefined) map[r.extra] = 0;
+          let bytes: Uint8Array;
+          try {
+            bytes = encode(map);
+          } catch {
+            return; // a number CBOR has no integer for (the encoder refuses it)
+          }
+          if (d?.[0] === 'set') {
+            bytes = bytes.slice();
+            bytes[d[1] % bytes.length] = d[2];
+          } else if (d?.[0] === 'cut') bytes = bytes.subarray(0, d[1] % bytes.length);
+          else if (d?.[0] === 'add') bytes = Uint8Array.from([...bytes, ...d[1]]);
+          else if (d?.[0] === 'widen') bytes = widened(map, d[1], d[2]) ?? bytes;
+          if (readEnvelopeFast(bytes) !== undefined) fastReads++;
+          assert.deepStrictEqual(
+            outcome(() => decodeEnvelope(bytes)),
+            outcome(() => decodeEnvelopeGeneric(bytes)),
+          );
+        }),
+        { seed, numRuns: runs },
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${replayHint(seed, 'generic decoder does')}`, {
+        cause: e,
+      });
+    }
+    // the fast reader did take part: a good share of the envelopes are well-formed
+    assert.ok(fastReads > runs / 10, `the fast reader read only ${fastReads} of ${runs} envelopes`);
+  });
+
+  it('reads every envelope the plane writes with the fast reader', () => {
+    const plain: Envelope = {
+      v: 1,
+      id: new Uint8Array(16).fill(9),
+      sender: 'a-1',
+      ts: 70_000,
+      seq: 2 ** 40,
+      topic: 'jit.sws.x.patch',
+      payload: { body: 'x'.repeat(100), n: [1, 2.5, null] },
+    };
+    const variants: Envelope[] = [
+      plain,
+      { ...plain, exp: 1_800_000_000_000, ep: 1_700_000_000_000 },
+      seal(plain, keySigner('a-1', key)),
+    ];
+    for (const e of variants) {
+      const f = readEnvelopeFast(encodeEnvelope(e));
+      assert.ok(f !== undefined, `not read fast: ${JSON.stringify(Object.keys(e))}`);
+      assert.deepStrictEqual(decodeEnvelope(encodeEnvelope(e)), e);
+    }
+    // a batch-signed envelope: the map is read fast and the proof after it generically
+    const [batched] = sealBatch(
+      [{ envelope: plain, signed: signingBytes(plain) }],
+      keySigner('a-1', key),
+    );
+    const bytes = batched!.bytes;
+    const f = readEnvelopeFast(bytes);
+    assert.ok(f !== undefined && f.end < bytes.length);
+    assert.deepStrictEqual(decodeEnvelope(bytes), decodeEnvelopeGeneric(bytes));
   });
 
   it('a map layout refuses a key named twice, and encodes what encode does, naming the bad path', () => {
