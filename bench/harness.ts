@@ -4,6 +4,9 @@
  * each is reported, with the ratio candidate / baseline.
  */
 
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
 export interface Rate {
   readonly opsPerSec: number;
 }
@@ -109,4 +112,19 @@ export async function openLoop(
     lat: Array.from(lat.subarray(0, answered)),
     achievedRate: total / ((performance.now() - t0) / 1000),
   };
+}
+
+let gcFn: (() => void) | undefined;
+
+/**
+ * A full garbage collection now, so that a timed round does not pay for what the round before it
+ * left (broker clients, for one, leave megabytes of garbage when they are made). The benches call
+ * it before each side of a comparison alike.
+ */
+export function collectGarbage(): void {
+  if (gcFn === undefined) {
+    setFlagsFromString('--expose-gc');
+    gcFn = runInNewContext('gc') as () => void;
+  }
+  gcFn();
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { connectAsync } from 'mqtt';
 import { MqttTransport } from '../src/mp/transports/mqtt/index.js';
-import { quantile } from './harness.js';
+import { collectGarbage, quantile } from './harness.js';
 import { overTransport, planeLatency, planeThroughput } from './plane-loops.js';
 
 const URL_ = 'mqtt://127.0.0.1:1883';
@@ -57,6 +57,7 @@ async function rawThroughput(n: number, prefix: string): Promise<number> {
   sub.on('message', () => {
     if (++got === n) done();
   });
+  collectGarbage(); // neither side pays for the last round's leftovers
   const t0 = performance.now();
   await endToEnd(
     n,

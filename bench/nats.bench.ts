@@ -6,7 +6,7 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { NatsTransport } from '../src/mp/transports/nats/index.js';
-import { quantile } from './harness.js';
+import { collectGarbage, quantile } from './harness.js';
 import { overTransport, pipelined, planeLatency, planeThroughput } from './plane-loops.js';
 
 const URL_ = 'nats://127.0.0.1:4222';
@@ -32,6 +32,7 @@ async function rawThroughput(n: number, stream: string): Promise<number> {
       if (++got === n) break;
     }
   })();
+  collectGarbage(); // neither side pays for the last round's leftovers
   const t0 = performance.now();
   await pipelined(n, 512, () => js.publish(`${stream}.t`, data));
   await all;

@@ -5,7 +5,7 @@
  */
 import type { CborValue } from '../src/codec/index.js';
 import { Plane, type Transport } from '../src/mp/index.js';
-import { openLoop } from './harness.js';
+import { collectGarbage, openLoop } from './harness.js';
 
 /** The payload every plane benchmark publishes (~150-byte envelopes). */
 export const benchPayload = (i: number): CborValue => ({ i, body: 'x'.repeat(64) });
@@ -51,6 +51,7 @@ export async function planeThroughput(
   await sub.subscribe('bench.t', () => {
     if (++got === n) done();
   });
+  collectGarbage(); // neither side pays for the last round's leftovers
   const t0 = performance.now();
   await pace(n, send, () => got);
   await all;

@@ -212,7 +212,7 @@ if (want('redis')) {
   );
   const r = await redisBenches();
   console.log(
-    `unsigned, publish -> deliver with acks: ${fmtRate(r.plane)} vs the raw client (XADD in explicit pipelines of 512 + XREADGROUP + XACK) ${fmtRate(r.rawBatched)} = ${(r.plane / r.rawBatched).toFixed(2)}x`,
+    `unsigned, publish -> deliver with acks: ${fmtRate(r.plane)} vs the raw client (bare XADD arguments in explicit pipelines of 512 + XREADGROUP + XACK) ${fmtRate(r.rawBatched)} = ${(r.plane / r.rawBatched).toFixed(2)}x`,
   );
   console.log(
     `  (the raw client with one call per XADD, 512 in flight: ${fmtRate(r.raw)}; the plane = ${(r.plane / r.raw).toFixed(2)}x of it)`,
