@@ -11,6 +11,9 @@ import type { Logger } from '../util/log.js';
 import type { LiveModel, Numbered } from './live.js';
 import type { JitMetrics } from './metrics.js';
 import { AuditWatch, history, pathDiff } from './reads.js';
+import { eventsFrame, helloFrame, resyncFrame, type Tick, tickFrame } from './sse.js';
+
+export type { Tick } from './sse.js';
 
 const debug = debuglog('jit:dashboard');
 
@@ -41,19 +44,6 @@ export interface DashboardOptions {
   readonly actions?: boolean;
   /** Where a request that failed unexpectedly is reported (jitd's structured log). */
   readonly log?: Pick<Logger, 'warn'>;
-}
-
-/** One tick of the live charts and lists. */
-export interface Tick {
-  readonly t: number;
-  /** Per second, over the last tick. */
-  readonly rates: Record<string, number>;
-  readonly latency: ReturnType<JitMetrics['takeLatencies']>;
-  readonly agents: ReturnType<LiveModel['tick']>['agents'];
-  readonly negotiations: ReturnType<LiveModel['tick']>['negotiations'];
-  readonly open: number;
-  /** The last event number sent. */
-  readonly n: number;
 }
 
 const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
@@ -155,11 +145,11 @@ export class Dashboard {
     if (this.queue.length === 0) return;
     const batch = this.queue.splice(0);
     if (this.clients.size === 0) return;
-    const frame = `id: ${batch[batch.length - 1]!.n}\nevent: events\ndata: ${JSON.stringify(batch)}\n\n`;
+    const frame = eventsFrame(batch);
     for (const c of this.clients) {
       if (c.writableLength > MAX_BACKLOG) {
         // this page cannot keep up: it is told to refetch instead of being sent more
-        c.write(`event: resync\ndata: ${this.o.live.sent}\n\n`);
+        c.write(resyncFrame(this.o.live.sent));
         continue;
       }
       c.write(frame);
@@ -183,7 +173,7 @@ export class Dashboard {
     if (this.ticks.length > TICKS_KEPT) this.ticks.shift();
     if (this.clients.size === 0) return;
     this.flush();
-    const frame = `event: tick\ndata: ${JSON.stringify(t)}\n\n`;
+    const frame = tickFrame(t);
     for (const c of this.clients) if (c.writableLength <= MAX_BACKLOG) c.write(frame);
   }
 
@@ -273,7 +263,7 @@ export class Dashboard {
       connection: 'keep-alive',
     });
     // the page learns where numbering stands, then every event after it
-    res.write(`retry: 1000\nevent: hello\ndata: ${this.o.live.sent - this.queue.length}\n\n`);
+    res.write(helloFrame(this.o.live.sent - this.queue.length));
     this.clients.add(res);
     // the live model is heard only while a page is open (its events cost a little each)
     this.unlisten ??= this.o.live.listen((e) => this.queue.push(e));

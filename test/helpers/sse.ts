@@ -14,6 +14,33 @@ export interface SseStream {
   close(): void;
 }
 
+/**
+ * The complete events in `text` (blocks ended by a blank line), as an EventSource reads them:
+ * `event` (default "message"), the `data` lines joined by newlines, the last `id`; a block without
+ * data is no event (`retry:` alone, say). `rest` is what follows the last complete block.
+ */
+export function parseSse(text: string): { events: SseEvent[]; rest: string } {
+  const events: SseEvent[] = [];
+  let buf = text;
+  for (let end = buf.indexOf('\n\n'); end >= 0; end = buf.indexOf('\n\n')) {
+    const block = buf.slice(0, end);
+    buf = buf.slice(end + 2);
+    let event = 'message';
+    let id: string | undefined;
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      const at = line.indexOf(':');
+      const field = at < 0 ? line : line.slice(0, at);
+      const value = at < 0 ? '' : line.slice(at + 1).replace(/^ /, '');
+      if (field === 'event') event = value;
+      else if (field === 'data') data.push(value);
+      else if (field === 'id') id = value;
+    }
+    if (data.length > 0) events.push({ event, data: data.join('\n'), id });
+  }
+  return { events, rest: buf };
+}
+
 export function openSse(url: string): Promise<SseStream> {
   return new Promise((resolve, reject) => {
     const req = get(url, { headers: { accept: 'text/event-stream' } }, (res: IncomingMessage) => {
@@ -26,23 +53,9 @@ export function openSse(url: string): Promise<SseStream> {
       let buf = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        buf += chunk;
-        for (let end = buf.indexOf('\n\n'); end >= 0; end = buf.indexOf('\n\n')) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          let event = 'message';
-          let id: string | undefined;
-          const data: string[] = [];
-          for (const line of block.split('\n')) {
-            const at = line.indexOf(':');
-            const field = at < 0 ? line : line.slice(0, at);
-            const value = at < 0 ? '' : line.slice(at + 1).replace(/^ /, '');
-            if (field === 'event') event = value;
-            else if (field === 'data') data.push(value);
-            else if (field === 'id') id = value;
-          }
-          if (data.length > 0) events.push({ event, data: data.join('\n'), id });
-        }
+        const parsed = parseSse(buf + chunk);
+        buf = parsed.rest;
+        events.push(...parsed.events);
         for (const w of waiters) w();
       });
       resolve({
