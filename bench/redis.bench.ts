@@ -96,9 +96,9 @@ export async function redisBenches(): Promise<{
   // timers) whose collections would be charged to the plane's p99
   const lat = await latencyOver(1000, 3000, `${tag}:lat`);
   for (let r = 0; r < 3; r++) {
-    raws.push(await rawThroughput(30_000, `${tag}:raw${r}`, false));
-    batched.push(await rawThroughput(30_000, `${tag}:rawb${r}`, true));
-    planes.push(await throughputOver(30_000, `${tag}:plane${r}`));
+    raws.push(await rawThroughput(100_000, `${tag}:raw${r}`, false));
+    batched.push(await rawThroughput(100_000, `${tag}:rawb${r}`, true));
+    planes.push(await throughputOver(100_000, `${tag}:plane${r}`));
   }
   const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
   return {
