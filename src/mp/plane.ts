@@ -848,6 +848,11 @@ class PlaneSub implements PlaneSubscription {
   private checks = 0;
   /** Deliveries whose `authorize` answer is awaited. */
   private deciding = 0;
+  /** The (topic, sender) stream the last message came in on, and its reorder buffer. */
+  private lastTopic: string | undefined;
+  private lastSender: string | undefined;
+  private lastKey = '';
+  private lastStream: Reorder<Delivered> | undefined;
 
   /** Lets the event loop in (I/O, timers), and starts a new budget of checks. */
   private async breathe(): Promise<void> {
@@ -967,11 +972,29 @@ class PlaneSub implements PlaneSubscription {
       else this.out.push(m);
       return;
     }
-    const key = `${m.topic}\u0000${m.sender}`;
-    let r = this.streams.get(key);
-    if (r === undefined) {
-      r = new Reorder(this.plane.options.reorderBound ?? 256);
-      this.streams.set(key, r);
+    // messages mostly come in runs from one (topic, sender) stream: its buffer is kept at hand
+    let key: string;
+    let r: Reorder<Delivered> | undefined;
+    if (m.topic === this.lastTopic && m.sender === this.lastSender) {
+      key = this.lastKey;
+      r = this.lastStream!;
+    } else {
+      key = `${m.topic}\u0000${m.sender}`;
+      r = this.streams.get(key);
+      if (r === undefined) {
+        r = new Reorder(this.plane.options.reorderBound ?? 256);
+        this.streams.set(key, r);
+      }
+      this.lastTopic = m.topic;
+      this.lastSender = m.sender;
+      this.lastKey = key;
+      this.lastStream = r;
+    }
+    // the next one with nothing held: out at once (no timer can be pending for this stream)
+    if (r.takeNext(m.envelope.seq, m.envelope.ep ?? 0)) {
+      if (m.dead) this.deadLetter(m);
+      else this.out.push(m);
+      return;
     }
     const res = r.offer(m.envelope.seq, m, m.redelivered, m.envelope.ep ?? 0);
     if (res === 'stale') {

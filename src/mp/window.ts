@@ -162,6 +162,17 @@ export class Reorder<T> {
   }
 
   /**
+   * The common case, without allocating: `seq` is the next one of the current epoch and nothing
+   * is held. Then it is taken (true) and may go out at once; otherwise nothing changes (false) and
+   * the caller offers it.
+   */
+  takeNext(seq: number, ep = 0): boolean {
+    if (seq !== this.next || ep !== this.ep || this.held.size !== 0) return false;
+    this.next++;
+    return true;
+  }
+
+  /**
    * Offers message `seq` of epoch `ep`; returns what may go out now, in order, and any gap, or
    * 'stale'. A message behind the stream that was never delivered here (from before the first one
    * seen, or from a gap) goes out at once, marked `late`: out of order, but not lost.

@@ -18,6 +18,7 @@ import {
   seal,
   signingBytes,
 } from '../../src/mp/index.js';
+import { iterations, replayHint, rng, testSeed } from '../helpers/seed.js';
 
 const alice = KeyPair.generate();
 const mallory = KeyPair.generate();
@@ -510,6 +511,31 @@ describe('reorder buffer', () => {
     assert.equal(r.offer(11, 11, true), 'stale');
     assert.equal(r.offer(13, 13, true), 'stale', 'a redelivery of one delivered already');
     assert.deepEqual(r.offer(15, 15), { out: [15] });
+  });
+
+  it('takeNext takes exactly what offer would give out at once, over random streams (seeded)', () => {
+    const seed = testSeed();
+    const r = rng(seed);
+    for (let round = 0; round < iterations(50, 2000); round++) {
+      const fast = new Reorder<number>(4);
+      const plain = new Reorder<number>(4);
+      let next = 1 + r.int(5);
+      let ep = r.int(2);
+      for (let i = 0; i < 200; i++) {
+        // mostly the next one; now and then ahead, behind, a repeat or a new epoch
+        const k = r.int(10);
+        if (k === 0) ep++;
+        const seq = k === 1 ? next + 1 + r.int(3) : k === 2 ? Math.max(1, next - r.int(3)) : next;
+        if (k >= 3 || k === 0) next = seq + 1;
+        const again = r.int(8) === 0;
+        const got = fast.takeNext(seq, ep) ? { out: [i] } : fast.offer(seq, i, again, ep);
+        const want = plain.offer(seq, i, again, ep);
+        if (JSON.stringify(got) !== JSON.stringify(want))
+          assert.fail(
+            `round ${round}, step ${i}: seq ${seq} ep ${ep}: ${JSON.stringify(got)}, offer alone ${JSON.stringify(want)}. ${replayHint(seed, 'takeNext')}`,
+          );
+      }
+    }
   });
 
   it('delivers redeliveries from before the first message seen (late), and calls delivered ones stale', () => {
