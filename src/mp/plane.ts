@@ -353,30 +353,19 @@ export class Plane {
   /** The next envelope for `topic`, unsigned; its `seq` is taken only when the caller sets it. */
   private draft(topic: string, payload: CborValue): Envelope {
     checkTopic(topic);
-    const seq = (this.seqs.get(topic) ?? 0) + 1;
-    // two literals rather than a spread of the optional field: this runs for every publish
-    if (this.ttlMs > 0)
-      return {
-        v: ENVELOPE_VERSION,
-        id: newMessageId(),
-        sender: this.sender,
-        ts: ++this.clock,
-        seq,
-        topic,
-        payload,
-        exp: Date.now() + this.ttlMs,
-        ep: this.epoch,
-      };
-    return {
+    const e: { -readonly [K in keyof Envelope]: Envelope[K] } = {
       v: ENVELOPE_VERSION,
       id: newMessageId(),
       sender: this.sender,
       ts: ++this.clock,
-      seq,
+      seq: (this.seqs.get(topic) ?? 0) + 1,
       topic,
       payload,
-      ep: this.epoch,
     };
+    // fields added in one order rather than a spread of the optional one: this runs per publish
+    if (this.ttlMs > 0) e.exp = Date.now() + this.ttlMs;
+    e.ep = this.epoch;
+    return e;
   }
 
   /** Whether publishes wait for a batch signature (see `PlaneOptions.batch`). */
