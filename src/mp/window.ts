@@ -134,6 +134,9 @@ export interface Gap {
  * window no longer remembers it) and is stale. Envelopes without an epoch (0) keep the older rule:
  * a fresh message behind the stream means its sender restarted.
  */
+/** Late numbers a stream remembers delivering (so a second copy is stale). */
+const LATE_KEPT = 4096;
+
 export class Reorder<T> {
   private next = 0;
   /** The first seq seen: what came before it was never delivered here. */
@@ -143,8 +146,12 @@ export class Reorder<T> {
   private readonly held = new Map<number, T>();
   /** Ranges reported as gaps: their numbers were never delivered (bounded to the last 1,024). */
   private gaps: { from: number; to: number }[] = [];
-  /** Numbers from before `first` or from a gap that arrived late and were delivered then. */
-  private late = new RecentKeys<number>(4096);
+  /**
+   * Numbers from before `first` or from a gap that arrived late and were delivered then. Made on
+   * first use: a subscriber keeps one buffer per (topic, sender) it ever heard, and most never
+   * see a late message (the window's ring alone is 32 KB).
+   */
+  private late: RecentKeys<number> | undefined;
   readonly bound: number;
 
   constructor(bound: number) {
@@ -203,6 +210,7 @@ export class Reorder<T> {
       // got here the first time (a command the relay refused for its rate, sent again by the
       // outbox)
       if (seq < this.next && this.undelivered(seq)) {
+        this.late ??= new RecentKeys<number>(LATE_KEPT);
         if (!this.late.add(seq)) return 'stale';
         return { out: [item], late: true };
       }
@@ -227,7 +235,7 @@ export class Reorder<T> {
     const before = [...this.held.keys()].sort((a, b) => a - b).map((k) => this.held.get(k)!);
     this.held.clear();
     this.gaps = [];
-    this.late = new RecentKeys<number>(4096);
+    this.late = undefined;
     this.next = seq;
     this.first = seq;
     this.ep = ep;
