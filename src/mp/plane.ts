@@ -138,6 +138,14 @@ export interface PlaneOptions {
   readonly dedupWindow?: number;
   /** Out-of-order messages held per (topic, sender) before a gap is reported (default 256). */
   readonly reorderBound?: number;
+  /**
+   * (topic, sender) streams a subscription keeps order for (default 16384). Past that, the streams
+   * holding nothing are forgotten (`PlaneStats.streamsForgotten`); one that speaks again starts
+   * afresh from the `seq` it sends, and a copy of an old message that the duplicate window no
+   * longer remembers then goes out as late instead of being refused as stale (at-least-once
+   * allows it; the kernel's commands are idempotent).
+   */
+  readonly streamsKept?: number;
   /** How long a held message waits for the ones before it before a gap is reported (default 1000 ms). */
   readonly gapTimeoutMs?: number;
   /**
@@ -177,6 +185,8 @@ export interface PlaneStats {
   late: number;
   /** Messages sent to a dead-letter topic after too many deliveries. */
   deadLettered: number;
+  /** Idle (topic, sender) streams forgotten to keep a subscription's table bounded (`streamsKept`). */
+  streamsForgotten: number;
   rejected: Record<RejectReason, number>;
 }
 
@@ -260,6 +270,7 @@ export class Plane {
     gaps: 0,
     late: 0,
     deadLettered: 0,
+    streamsForgotten: 0,
     rejected: {
       malformed: 0,
       unsigned: 0,
@@ -303,6 +314,9 @@ export class Plane {
     if (!Number.isSafeInteger(batch) || batch < 1 || batch > 4096)
       throw new PlaneOptionError(`batch must be 1 to 4096 messages, not ${String(batch)}`);
     this.batchMax = batch;
+    const kept = opts.streamsKept ?? 16384;
+    if (!Number.isSafeInteger(kept) || kept < 1)
+      throw new PlaneOptionError(`streamsKept must be a whole number ≥ 1, not ${String(kept)}`);
     this.batches = opts.verifier === undefined ? undefined : new BatchVerifier(opts.verifier);
   }
 
@@ -842,6 +856,7 @@ class PlaneSub implements PlaneSubscription {
   private lastSender: string | undefined;
   private lastKey = '';
   private lastStream: Reorder<Delivered> | undefined;
+  private readonly streamsKept: number;
 
   /** Lets the event loop in (I/O, timers), and starts a new budget of checks. */
   private async breathe(): Promise<void> {
@@ -887,6 +902,7 @@ class PlaneSub implements PlaneSubscription {
     this.filter = opts.filter;
     this.fair = opts.fair ?? false;
     this.seen = new RecentPairs(plane.options.dedupWindow ?? 16384);
+    this.streamsKept = plane.options.streamsKept ?? 16384;
     this.source = t[Symbol.asyncIterator]();
   }
 
@@ -971,6 +987,7 @@ class PlaneSub implements PlaneSubscription {
       key = `${m.topic}\u0000${m.sender}`;
       r = this.streams.get(key);
       if (r === undefined) {
+        if (this.streams.size >= this.streamsKept) this.forgetIdleStreams();
         r = new Reorder(this.plane.options.reorderBound ?? 256);
         this.streams.set(key, r);
       }
@@ -997,6 +1014,23 @@ class PlaneSub implements PlaneSubscription {
       debug('late message on %s from %s: seq %d', m.topic, m.sender, m.envelope.seq);
     }
     this.release(key, m, r, res);
+  }
+
+  /**
+   * Forgets every stream that holds nothing (a held message keeps its stream, and its gap timer),
+   * all at once so the cost is spread over `streamsKept` new streams.
+   */
+  private forgetIdleStreams(): void {
+    let n = 0;
+    for (const [k, r] of this.streams)
+      if (r.holding === 0) {
+        this.streams.delete(k);
+        n++;
+      }
+    this.plane.stats.streamsForgotten += n;
+    this.lastTopic = undefined;
+    this.lastSender = undefined;
+    this.lastStream = undefined;
   }
 
   private release(

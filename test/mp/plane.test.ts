@@ -499,6 +499,38 @@ describe('plane: dead letters', () => {
   });
 });
 
+describe('plane: the table of streams a subscription orders', () => {
+  it('forgets idle streams past streamsKept, keeps a stream that holds messages, and orders on', async () => {
+    const broker = new MemoryBroker();
+    const c = await Plane.open({ transport: broker.connect(), sender: 'sub', streamsKept: 2 });
+    const got: string[] = [];
+    await c.subscribe('t.>', (m) => void got.push(`${m.topic}:${(m.payload as { n: number }).n}`));
+    const pub = await Plane.open({ transport: broker.connect(), sender: 'pub' });
+    const raw = broker.connect();
+    // stream t.held: 1 goes out, 3 is held waiting for 2 (so its stream is not idle)
+    const held = [1, 2, 3].map((i) => pub.envelope('t.held', { n: i }));
+    await raw.publish('t.held', held[0]!.bytes);
+    await raw.publish('t.held', held[2]!.bytes);
+    // four more streams, each in order: the table fills and the idle ones are forgotten
+    for (const t of ['t.a', 't.b', 't.c', 't.a']) await pub.publish(t, { n: 1 });
+    await until(() => got.length === 5);
+    assert.ok(c.stats.streamsForgotten >= 2, `forgot ${c.stats.streamsForgotten}`);
+    // the held stream was kept: 2 fills its gap and 2, 3 go out in order, with no gap reported
+    await raw.publish('t.held', held[1]!.bytes);
+    await until(() => got.length === 7);
+    assert.deepEqual(got.slice(-2), ['t.held:2', 't.held:3']);
+    assert.equal(c.stats.gaps, 0);
+    // a forgotten stream that speaks again goes on in order
+    for (const n of [2, 3]) await pub.publish('t.b', { n });
+    await until(() => got.length === 9);
+    assert.deepEqual(got.slice(-2), ['t.b:2', 't.b:3']);
+    await assert.rejects(Plane.open({ transport: broker.connect(), sender: 'x', streamsKept: 0 }), {
+      name: 'PlaneOptionError',
+    });
+    await Promise.all([pub.close(), c.close()]);
+  });
+});
+
 describe('reorder buffer', () => {
   it('releases in order, reports a gap when the bound is passed, and calls the past stale', () => {
     const r = new Reorder<number>(2);
