@@ -9,7 +9,7 @@ import { type CborValue, copyBytes, decodePrefix } from '../codec/index.js';
  * error that names what is wrong; so this never decides that bytes are bad, and a test holds the
  * two readers to the same answer on random and mutated envelopes.
  */
-export interface FastFields {
+export interface EnvelopeFields {
   readonly id: Uint8Array;
   readonly sender: string;
   readonly ts: number;
@@ -42,6 +42,11 @@ const TWO_32 = 0x1_0000_0000;
 const EMPTY = new Uint8Array(0);
 let b: Uint8Array = EMPTY;
 let p = 0;
+
+/** The big-endian uint32 at `at`. */
+function u32(at: number): number {
+  return ((b[at]! << 24) >>> 0) + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
+}
 
 /** Consumes `key` if it comes next. */
 function key(k: readonly number[]): boolean {
@@ -80,16 +85,16 @@ function arg(ai: number): number {
   }
   if (ai === 26) {
     if (at + 4 > b.length) return -1;
-    const v = ((b[at]! << 24) >>> 0) + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
+    const v = u32(at);
     if (v < 0x1_0000) return -1;
     p = at + 4;
     return v;
   }
   if (ai === 27) {
     if (at + 8 > b.length) return -1;
-    const hi = ((b[at]! << 24) >>> 0) + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
+    const hi = u32(at);
     if (hi === 0 || hi >= 0x20_0000) return -1;
-    const lo = ((b[at + 4]! << 24) >>> 0) + ((b[at + 5]! << 16) | (b[at + 6]! << 8) | b[at + 7]!);
+    const lo = u32(at + 4);
     p = at + 8;
     return hi * TWO_32 + lo;
   }
@@ -146,11 +151,11 @@ interface TextCache {
   bytes: Uint8Array;
   text: string;
 }
-const lastSender: TextCache = { bytes: new Uint8Array(0), text: '' };
-const lastTopic: TextCache = { bytes: new Uint8Array(0), text: '' };
+const lastSender: TextCache = { bytes: EMPTY, text: '' };
+const lastTopic: TextCache = { bytes: EMPTY, text: '' };
 
-/** See {@link FastFields}; undefined means "decode generically". */
-export function readEnvelopeFast(bytes: Uint8Array): FastFields | undefined {
+/** See {@link EnvelopeFields}; undefined means "decode generically". */
+export function readEnvelopeFast(bytes: Uint8Array): EnvelopeFields | undefined {
   b = bytes;
   p = 0;
   try {
@@ -160,7 +165,7 @@ export function readEnvelopeFast(bytes: Uint8Array): FastFields | undefined {
   }
 }
 
-function read(): FastFields | undefined {
+function read(): EnvelopeFields | undefined {
   if (b.length < 1) return undefined;
   const head = b[0]!;
   // a map of 7 to 10 pairs

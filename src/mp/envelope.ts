@@ -22,7 +22,7 @@ import {
   type Verdict,
   type Verifier,
 } from '../identity/index.js';
-import { type FastFields, readEnvelopeFast } from './envelope-fast.js';
+import { type EnvelopeFields, readEnvelopeFast } from './envelope-fast.js';
 import { EnvelopeError } from './errors.js';
 import { checkTopic } from './topic.js';
 
@@ -341,9 +341,13 @@ function uint(v: unknown, field: string): number {
 
 /** Decodes and checks every field; throws EnvelopeError naming what is wrong. */
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  checkEnvelopeSize(bytes);
+  return fromFields(bytes, readEnvelopeFast(bytes) ?? readEnvelopeGeneric(bytes));
+}
+
+function checkEnvelopeSize(bytes: Uint8Array): void {
   if (bytes.length > MAX_ENVELOPE_BYTES)
     throw new EnvelopeError(`envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`);
-  return fromFields(bytes, readEnvelopeFast(bytes) ?? readEnvelopeGeneric(bytes));
 }
 
 /**
@@ -352,13 +356,12 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
  * @internal
  */
 export function decodeEnvelopeGeneric(bytes: Uint8Array): Envelope {
-  if (bytes.length > MAX_ENVELOPE_BYTES)
-    throw new EnvelopeError(`envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`);
+  checkEnvelopeSize(bytes);
   return fromFields(bytes, readEnvelopeGeneric(bytes));
 }
 
 /** The envelope map's fields through the generic decoder, each checked for its type and size. */
-function readEnvelopeGeneric(bytes: Uint8Array): FastFields {
+function readEnvelopeGeneric(bytes: Uint8Array): EnvelopeFields {
   let v: CborValue;
   let end: number;
   try {
@@ -394,7 +397,7 @@ function readEnvelopeGeneric(bytes: Uint8Array): FastFields {
 }
 
 /** The checks both readers share, then the envelope (with its batch proof, if one follows). */
-function fromFields(bytes: Uint8Array, f: FastFields): Envelope {
+function fromFields(bytes: Uint8Array, f: EnvelopeFields): Envelope {
   try {
     checkAgentId(f.sender);
     checkTopic(f.topic);

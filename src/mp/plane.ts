@@ -289,6 +289,8 @@ export class Plane {
   private readonly requireSigs: boolean;
   private readonly ttlMs: number;
   private readonly batchMax: number;
+  /** @internal `PlaneOptions.streamsKept`, checked. */
+  readonly streamsKept: number;
   private readonly batches: BatchVerifier | undefined;
   private staged: Staged[] = [];
   private flushQueued = false;
@@ -317,6 +319,7 @@ export class Plane {
     const kept = opts.streamsKept ?? 16384;
     if (!Number.isSafeInteger(kept) || kept < 1)
       throw new PlaneOptionError(`streamsKept must be a whole number ≥ 1, not ${String(kept)}`);
+    this.streamsKept = kept;
     this.batches = opts.verifier === undefined ? undefined : new BatchVerifier(opts.verifier);
   }
 
@@ -500,15 +503,9 @@ export class Plane {
     }
     if (!this.batching) {
       const { envelope, bytes } = this.envelope(topic, payload);
-      // the transport directly (one promise less than `send`): this runs for every publish
-      return this.transport
-        .publish(topic, bytes, signal ? { signal, decoded: envelope } : { decoded: envelope })
-        .then(() => {
-          this.stats.published++;
-          return envelope;
-        });
+      return this.published(topic, bytes, signal, envelope);
     }
-    let resolve!: (e: Envelope) => void;
+    let resolve!: (e: Promise<Envelope>) => void;
     let reject!: (e: unknown) => void;
     const done = new Promise<Envelope>((res, rej) => {
       resolve = res;
@@ -517,18 +514,28 @@ export class Plane {
     this.stage(
       topic,
       payload,
-      (envelope, bytes) => {
-        // the transport directly (one promise less than `send`): this runs for every publish
-        this.transport
-          .publish(topic, bytes, signal ? { signal, decoded: envelope } : { decoded: envelope })
-          .then(() => {
-            this.stats.published++;
-            resolve(envelope);
-          }, reject);
-      },
+      (envelope, bytes) => resolve(this.published(topic, bytes, signal, envelope)),
       reject,
     );
     return done;
+  }
+
+  /**
+   * A first publish of `envelope`'s bytes, resolving with the envelope once the transport has it:
+   * the transport directly, one promise less than `send` (this runs for every publish).
+   */
+  private published(
+    topic: string,
+    bytes: Uint8Array,
+    signal: AbortSignal | undefined,
+    envelope: Envelope,
+  ): Promise<Envelope> {
+    return this.transport
+      .publish(topic, bytes, signal ? { signal, decoded: envelope } : { decoded: envelope })
+      .then(() => {
+        this.stats.published++;
+        return envelope;
+      });
   }
 
   /**
@@ -856,7 +863,6 @@ class PlaneSub implements PlaneSubscription {
   private lastSender: string | undefined;
   private lastKey = '';
   private lastStream: Reorder<Delivered> | undefined;
-  private readonly streamsKept: number;
 
   /** Lets the event loop in (I/O, timers), and starts a new budget of checks. */
   private async breathe(): Promise<void> {
@@ -902,7 +908,6 @@ class PlaneSub implements PlaneSubscription {
     this.filter = opts.filter;
     this.fair = opts.fair ?? false;
     this.seen = new RecentPairs(plane.options.dedupWindow ?? 16384);
-    this.streamsKept = plane.options.streamsKept ?? 16384;
     this.source = t[Symbol.asyncIterator]();
   }
 
@@ -987,7 +992,7 @@ class PlaneSub implements PlaneSubscription {
       key = `${m.topic}\u0000${m.sender}`;
       r = this.streams.get(key);
       if (r === undefined) {
-        if (this.streams.size >= this.streamsKept) this.forgetIdleStreams();
+        if (this.streams.size >= this.plane.streamsKept) this.forgetIdleStreams();
         r = new Reorder(this.plane.options.reorderBound ?? 256);
         this.streams.set(key, r);
       }

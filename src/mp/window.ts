@@ -121,6 +121,9 @@ export interface Gap {
   readonly to: number;
 }
 
+/** Late numbers a stream remembers delivering (so a second copy is stale). */
+const LATE_KEPT = 4096;
+
 /**
  * Puts one (topic, sender) stream back in `seq` order. The first message seen sets where the
  * stream starts (a subscriber may join late). A message ahead of the next expected one is held;
@@ -134,9 +137,6 @@ export interface Gap {
  * window no longer remembers it) and is stale. Envelopes without an epoch (0) keep the older rule:
  * a fresh message behind the stream means its sender restarted.
  */
-/** Late numbers a stream remembers delivering (so a second copy is stale). */
-const LATE_KEPT = 4096;
-
 export class Reorder<T> {
   private next = 0;
   /** The first seq seen: what came before it was never delivered here. */
@@ -191,10 +191,7 @@ export class Reorder<T> {
     ep = 0,
   ): { out: T[]; gap?: { from: number; to: number }; late?: boolean } | 'stale' {
     // the common case: the next one, nothing held
-    if (seq === this.next && ep === this.ep && this.held.size === 0) {
-      this.next++;
-      return { out: [item] };
-    }
+    if (this.takeNext(seq, ep)) return { out: [item] };
     if (this.next === 0) {
       this.next = seq;
       this.first = seq;
