@@ -173,10 +173,22 @@ function compress(at: number, blockLen: number, flags: number): void {
 
 const NONE = new Uint8Array(0);
 
-/** BLAKE3-256 of the byte `prefix` followed by `a` and `b`. */
-export function blake3Prefixed(prefix: number, a: Uint8Array, b: Uint8Array = NONE): Uint8Array {
+/**
+ * BLAKE3-256 of the byte `prefix` followed by `a` and `b`, written to `out` at `at` (a new array
+ * when no `out` is given). `out` may be `a` or `b`: the inputs are read before it is written.
+ */
+export function blake3Prefixed(
+  prefix: number,
+  a: Uint8Array,
+  b: Uint8Array = NONE,
+  out: Uint8Array = new Uint8Array(32),
+  at = 0,
+): Uint8Array {
   const len = 1 + a.length + b.length;
-  if (len > CHUNK) return blake3(new Uint8Array([prefix]), a, b);
+  if (len > CHUNK) {
+    out.set(blake3(new Uint8Array([prefix]), a, b), at);
+    return out;
+  }
   input[0] = prefix;
   input.set(a, 1);
   if (b.length > 0) input.set(b, 1 + a.length);
@@ -198,13 +210,12 @@ export function blake3Prefixed(prefix: number, a: Uint8Array, b: Uint8Array = NO
       (k === 0 ? CHUNK_START : 0) | (last ? CHUNK_END | ROOT : 0),
     );
   }
-  const out = new Uint8Array(32);
   for (let i = 0; i < 8; i++) {
     const w = cv[i]!;
-    out[4 * i] = w;
-    out[4 * i + 1] = w >>> 8;
-    out[4 * i + 2] = w >>> 16;
-    out[4 * i + 3] = w >>> 24;
+    out[at + 4 * i] = w;
+    out[at + 4 * i + 1] = w >>> 8;
+    out[at + 4 * i + 2] = w >>> 16;
+    out[at + 4 * i + 3] = w >>> 24;
   }
   return out;
 }

@@ -27,10 +27,6 @@ export function leafHash(message: Uint8Array): Uint8Array {
   return blake3Prefixed(0, message);
 }
 
-function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return blake3Prefixed(1, left, right);
-}
-
 /** The bytes a batch signature covers. */
 export function batchSigningBytes(count: number, root: Uint8Array): Uint8Array {
   const out = new Uint8Array(DOMAIN.length + 4 + HASH_BYTES);
@@ -86,25 +82,54 @@ export interface BatchProof {
   readonly sig: Uint8Array;
 }
 
+/**
+ * Where each level of a tree over `count` leaves starts, in nodes from the first leaf (leaves
+ * first; a level with an odd count promotes its last node); the last entry is the node count.
+ */
+function levelStarts(count: number): number[] {
+  const starts = [0];
+  let total = 0;
+  for (let w = count; ; w = (w + 1) >> 1) {
+    total += w;
+    starts.push(total);
+    if (w === 1) return starts;
+  }
+}
+
+/** Copies the 32-byte hash at `from` in `src` to `to` in `dst` (no view made). */
+function copyHash(src: Uint8Array, from: number, dst: Uint8Array, to: number): void {
+  for (let k = 0; k < HASH_BYTES; k++) dst[to + k] = src[from + k]!;
+}
+
+/** Whether the 32-byte hashes at `ai` in `a` and `bi` in `b` are equal (constant shape). */
+function sameHash(a: Uint8Array, ai: number, b: Uint8Array, bi: number): boolean {
+  let d = 0;
+  for (let k = 0; k < HASH_BYTES; k++) d |= a[ai + k]! ^ b[bi + k]!;
+  return d === 0;
+}
+
 /** A batch signed: its signature, and each message's path to the root on demand. */
 export class SignedBatch {
   readonly count: number;
   readonly sig: Uint8Array;
-  /** The tree's levels, leaves first (a level with an odd count promotes its last node). */
-  private readonly levels: readonly Uint8Array[][];
+  /** Every node of the tree, 32 bytes each, level after level (see `levelStarts`). */
+  private readonly nodes: Uint8Array;
+  private readonly starts: readonly number[];
 
-  constructor(count: number, sig: Uint8Array, levels: readonly Uint8Array[][]) {
+  constructor(count: number, sig: Uint8Array, nodes: Uint8Array, starts: readonly number[]) {
     this.count = count;
     this.sig = sig;
-    this.levels = levels;
+    this.nodes = nodes;
+    this.starts = starts;
   }
 
   /** Writes the path of message `index` into `out` at `at` (`pathLength` hashes). */
   writePath(index: number, out: Uint8Array, at: number): void {
-    for (let l = 0, i = index; l < this.levels.length - 1; l++, i >>= 1) {
-      const sibling = this.levels[l]![i ^ 1];
-      if (sibling === undefined) continue;
-      out.set(sibling, at);
+    const starts = this.starts;
+    for (let l = 0, i = index; l < starts.length - 2; l++, i >>= 1) {
+      const sibling = i ^ 1;
+      if (sibling >= starts[l + 1]! - starts[l]!) continue; // promoted
+      copyHash(this.nodes, (starts[l]! + sibling) * HASH_BYTES, out, at);
       at += HASH_BYTES;
     }
   }
@@ -122,26 +147,64 @@ export function signBatch(signer: Signer, messages: readonly Uint8Array[]): Sign
   const count = messages.length;
   if (count < 1 || count > MAX_BATCH)
     throw new RangeError(`a batch holds 1 to ${MAX_BATCH} messages, not ${count}`);
-  const leaves: Uint8Array[] = new Array(count);
-  for (let i = 0; i < count; i++) leaves[i] = leafHash(messages[i]!);
-  const levels: Uint8Array[][] = [leaves];
-  for (let level = leaves; level.length > 1; ) {
-    const up: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2)
-      up.push(i + 1 < level.length ? nodeHash(level[i]!, level[i + 1]!) : level[i]!);
-    levels.push(up);
-    level = up;
+  // the whole tree in one array: no small array per node for the collector to follow
+  const starts = levelStarts(count);
+  const nodes = new Uint8Array(starts[starts.length - 1]! * HASH_BYTES);
+  for (let i = 0; i < count; i++) blake3Prefixed(0, messages[i]!, undefined, nodes, i * HASH_BYTES);
+  for (let l = 0; l < starts.length - 2; l++) {
+    const from = starts[l]!;
+    const width = starts[l + 1]! - from;
+    const up = starts[l + 1]!;
+    for (let i = 0; i < width; i += 2) {
+      const to = (up + (i >> 1)) * HASH_BYTES;
+      if (i + 1 < width) {
+        const left = (from + i) * HASH_BYTES;
+        nodeHashAt(nodes, left, nodes, left + HASH_BYTES, nodes, to);
+      } else copyHash(nodes, (from + i) * HASH_BYTES, nodes, to);
+    }
   }
-  const root = levels[levels.length - 1]![0]!;
-  return new SignedBatch(count, signer.sign(batchSigningBytes(count, root)), levels);
+  const root = nodes.subarray(nodes.length - HASH_BYTES);
+  return new SignedBatch(count, signer.sign(batchSigningBytes(count, root)), nodes, starts);
 }
 
-/** What is known of one signed batch: the nodes authenticated so far, by level and place. */
+/** Two 32-byte halves hashed as a node: what `nodeHash` does, without views or a new array. */
+const pair = new Uint8Array(2 * HASH_BYTES);
+function nodeHashAt(
+  a: Uint8Array,
+  ai: number,
+  b: Uint8Array,
+  bi: number,
+  out: Uint8Array,
+  at: number,
+): void {
+  copyHash(a, ai, pair, 0);
+  copyHash(b, bi, pair, HASH_BYTES);
+  blake3Prefixed(1, pair, undefined, out, at);
+}
+
+/** What is known of one signed batch: the nodes authenticated so far. */
 interface Tree {
   readonly agent: string;
   readonly sig: Uint8Array;
   readonly count: number;
-  readonly levels: (Uint8Array | undefined)[][];
+  readonly starts: readonly number[];
+  /** Every node's 32 bytes (see `levelStarts`), then a byte per node: 1 once it is known. */
+  readonly nodes: Uint8Array;
+  /** Where the known-flags start in `nodes`. */
+  readonly flags: number;
+}
+
+function newTree(agent: string, sig: Uint8Array, count: number): Tree {
+  const starts = levelStarts(count);
+  const total = starts[starts.length - 1]!;
+  return {
+    agent,
+    sig: sig.slice(), // not a view: it would keep the message's buffer alive
+    count,
+    starts,
+    nodes: new Uint8Array(total * (HASH_BYTES + 1)),
+    flags: total * HASH_BYTES,
+  };
 }
 
 /**
@@ -149,7 +212,8 @@ interface Tree {
  * message of a batch already checked climbs from its leaf only to the first node known (its
  * sibling's leaf, most often) and compares, with no signature check; one that does not match
  * is refused without one. What is kept is dropped whenever the verifier's `revision` changes, so
- * a key removed from the trust store stops vouching for its batches at once.
+ * a key removed from the trust store stops vouching for its batches at once. A batch's nodes
+ * are kept in one array, and a check makes no array of its own.
  */
 export class BatchVerifier {
   private readonly verifier: Verifier;
@@ -159,6 +223,8 @@ export class BatchVerifier {
   private old = new Map<string, Tree>();
   private last: Tree | undefined;
   private revision: number | undefined;
+  /** The hash being climbed with. */
+  private readonly h = new Uint8Array(HASH_BYTES);
   /** Signature checks made, and messages passed on a batch already checked. */
   readonly stats = { signatures: 0, cached: 0 };
 
@@ -179,33 +245,34 @@ export class BatchVerifier {
       this.revision = this.verifier.revision;
     }
     const tree = this.find(agent, sig, count);
-    let h = leafHash(message);
+    const h = blake3Prefixed(0, message, undefined, this.h, 0);
     // climb from the leaf (most often itself known: it was on the path of a message checked
     // before) to the first known node, noting (level, place, hash) of what was computed or given
     this.got = 0;
     let at = 0;
-    let l = 0;
-    for (let i = index, w = count; ; l++, i >>= 1, w = (w + 1) >> 1) {
-      const known = tree?.levels[l]?.[i];
-      if (known !== undefined) {
-        if (!equalBytes(known, h)) return 'bad-signature';
-        this.stats.cached++;
-        this.learn(tree!);
-        return 'ok';
+    for (let l = 0, i = index, w = count; ; l++, i >>= 1, w = (w + 1) >> 1) {
+      if (tree !== undefined) {
+        const slot = tree.starts[l]! + i;
+        if (tree.nodes[tree.flags + slot] === 1) {
+          if (!sameHash(tree.nodes, slot * HASH_BYTES, h, 0)) return 'bad-signature';
+          this.stats.cached++;
+          this.learn(tree);
+          return 'ok';
+        }
       }
-      this.note(l, i, h);
+      this.note(l, i, h, 0);
       if (w === 1) break; // the root
       if ((i ^ 1) >= w) continue; // promoted
-      const sibling = path.subarray(at, at + HASH_BYTES);
+      this.note(l, i ^ 1, path, at);
+      if (i & 1) nodeHashAt(path, at, h, 0, h, 0);
+      else nodeHashAt(h, 0, path, at, h, 0);
       at += HASH_BYTES;
-      this.note(l, i ^ 1, sibling);
-      h = i & 1 ? nodeHash(sibling, h) : nodeHash(h, sibling);
     }
     // a batch not seen yet (or forgotten): its root must carry the agent's signature
     this.stats.signatures++;
     const v = this.verifier.verify(agent, batchSigningBytes(count, h), sig);
     if (v !== 'ok') return v;
-    const t: Tree = { agent, sig, count, levels: [] };
+    const t = newTree(agent, sig, count);
     this.learn(t);
     this.young.set(latin1(sig), t);
     if (this.young.size >= this.max) {
@@ -227,28 +294,25 @@ export class BatchVerifier {
     return t.agent === agent && t.count === count ? t : undefined;
   }
 
-  /** What the climb under way computed or was given, by level and place (reused buffers). */
+  /** What the climb under way computed or was given: level, place and hash (reused storage). */
   private got = 0;
   private readonly gotLevel: number[] = [];
   private readonly gotPlace: number[] = [];
-  private readonly gotHash: Uint8Array[] = [];
+  /** Room for two hashes a level (the node and its sibling) on the longest path. */
+  private readonly gotHash = new Uint8Array(2 * 16 * HASH_BYTES);
 
-  private note(level: number, place: number, hash: Uint8Array): void {
+  private note(level: number, place: number, src: Uint8Array, from: number): void {
     this.gotLevel[this.got] = level;
     this.gotPlace[this.got] = place;
-    this.gotHash[this.got++] = hash;
+    copyHash(src, from, this.gotHash, this.got++ * HASH_BYTES);
   }
 
   /** Records the climb's nodes, now known to be in `t`'s signed tree. */
   private learn(t: Tree): void {
     for (let k = 0; k < this.got; k++) {
-      const l = this.gotLevel[k]!;
-      let level = t.levels[l];
-      if (level === undefined) {
-        level = [];
-        t.levels[l] = level;
-      }
-      level[this.gotPlace[k]!] = this.gotHash[k]!;
+      const slot = t.starts[this.gotLevel[k]!]! + this.gotPlace[k]!;
+      copyHash(this.gotHash, k * HASH_BYTES, t.nodes, slot * HASH_BYTES);
+      t.nodes[t.flags + slot] = 1;
     }
   }
 }

@@ -505,16 +505,24 @@ export class Plane {
       const { envelope, bytes } = this.envelope(topic, payload);
       return this.published(topic, bytes, signal, envelope);
     }
-    let resolve!: (e: Promise<Envelope>) => void;
+    let resolve!: (e: Envelope) => void;
     let reject!: (e: unknown) => void;
     const done = new Promise<Envelope>((res, rej) => {
       resolve = res;
       reject = rej;
     });
+    // settled from the transport's own promise (resolving `done` with a promise would cost two
+    // more jobs and a promise per message)
     this.stage(
       topic,
       payload,
-      (envelope, bytes) => resolve(this.published(topic, bytes, signal, envelope)),
+      (envelope, bytes) =>
+        this.transport
+          .publish(topic, bytes, signal ? { signal, decoded: envelope } : { decoded: envelope })
+          .then(() => {
+            this.stats.published++;
+            resolve(envelope);
+          }, reject),
       reject,
     );
     return done;
