@@ -48,8 +48,18 @@ function parse(argv: readonly string[]) {
   return parseArgs({ args: [...argv], options: OPTIONS, strict: true });
 }
 
+/**
+ * A closed stdout or stderr (its supervisor gone, `jitd | head -1`) makes every later write fail
+ * (EPIPE): that costs the output, never the daemon, whose state is in its data directory.
+ */
+function survivePipeLoss(stream: NodeJS.WriteStream): void {
+  stream.on('error', () => undefined);
+}
+
 /** Runs jitd until a signal stops it; returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  survivePipeLoss(process.stdout);
+  survivePipeLoss(process.stderr);
   let args: ReturnType<typeof parse>;
   try {
     args = parse(argv);

@@ -85,6 +85,23 @@ describe('jitd and jit - as a newcomer runs them', () => {
     assert.equal(v.ops['7'], 1, 'a clean stop writes a checkpoint record');
   });
 
+  it('jitd whose output pipes were closed keeps serving and still stops cleanly (exit 0)', async () => {
+    // a supervisor or `jitd | head -1` may close jitd's stdout and stderr: a write to them then
+    // fails with EPIPE, which must cost the output, never the daemon
+    const home = await tmp();
+    const { p } = await startJitd(home);
+    p.stdout!.destroy();
+    p.stderr!.destroy();
+    const info = capture();
+    assert.equal(await main(['info', '--home', home], info), 0);
+    const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
+    p.kill('SIGTERM'); // jitd logs "stopping" to stderr and prints "jitd stopped" to stdout
+    assert.equal(await exited, 0);
+    const verify = capture();
+    assert.equal(await main(['wal', 'verify', '--home', home, '--json'], verify), 0);
+    assert.equal((JSON.parse(verify.stdout) as { ok: boolean }).ok, true);
+  });
+
   it('jit info without a running jitd says how to start it (exit 3)', async () => {
     const io = capture();
     assert.equal(await main(['info', '--home', await tmp()], io), 3);
