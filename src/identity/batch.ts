@@ -228,10 +228,26 @@ export class BatchVerifier {
   /** Signature checks made, and messages passed on a batch already checked. */
   readonly stats = { signatures: 0, cached: 0 };
 
-  constructor(verifier: Verifier, opts: { maxBatches?: number } = {}) {
+  /** Bytes of the trees a generation may hold before it is turned over (half the budget). */
+  private readonly maxBytes: number;
+  private youngBytes = 0;
+  private oldBytes = 0;
+
+  /**
+   * `maxBatches` (default 128) and `maxBytes` (default 4 MiB) bound what is kept: a tree is about
+   * 33 bytes a node whatever is known of it, so a sender's batches of 4,096 messages with one
+   * message heard from each would otherwise hold 270 KB apiece.
+   */
+  constructor(verifier: Verifier, opts: { maxBatches?: number; maxBytes?: number } = {}) {
     this.verifier = verifier;
     this.max = Math.max(1, (opts.maxBatches ?? 128) >> 1);
+    this.maxBytes = Math.max(1, (opts.maxBytes ?? 4 << 20) >> 1);
     this.revision = this.verifier.revision;
+  }
+
+  /** Bytes held by the batches kept now (both generations). */
+  get keptBytes(): number {
+    return this.youngBytes + this.oldBytes;
   }
 
   /** Whether `proof` ties `message` to a root `agent` signed. */
@@ -241,6 +257,8 @@ export class BatchVerifier {
     if (this.verifier.revision !== this.revision) {
       this.young = new Map();
       this.old = new Map();
+      this.youngBytes = 0;
+      this.oldBytes = 0;
       this.last = undefined;
       this.revision = this.verifier.revision;
     }
@@ -275,9 +293,12 @@ export class BatchVerifier {
     const t = newTree(agent, sig, count);
     this.learn(t);
     this.young.set(latin1(sig), t);
-    if (this.young.size >= this.max) {
+    this.youngBytes += t.nodes.length;
+    if (this.young.size >= this.max || this.youngBytes >= this.maxBytes) {
       this.old = this.young;
+      this.oldBytes = this.youngBytes;
       this.young = new Map();
+      this.youngBytes = 0;
     }
     this.last = t;
     return 'ok';

@@ -40,6 +40,26 @@ describe('batch signatures (a Merkle root signed once)', () => {
     }
   });
 
+  it('keeps what it has authenticated within its byte budget, however large the batches', () => {
+    // a sender's batches of 4,096 with one message heard from each: ~270 KB of tree apiece
+    const v = new BatchVerifier(verifier, { maxBytes: 1 << 20 });
+    let kept = 0;
+    for (let b = 0; b < 12; b++) {
+      const ms = messages(4096, 1000 + b);
+      const batch = signBatch(signer, ms);
+      assert.equal(v.verify('alice', ms[b]!, batch.proof(b)), 'ok');
+      kept = Math.max(kept, v.keptBytes);
+      // the batch just checked is still known: another of its messages costs no signature
+      const before = v.stats.signatures;
+      assert.equal(v.verify('alice', ms[b + 1]!, batch.proof(b + 1)), 'ok');
+      assert.equal(v.stats.signatures, before);
+    }
+    assert.ok(kept > 0);
+    // two generations of at most half the budget each, the last tree included
+    assert.ok(kept <= (1 << 20) + 2 * 8191 * 33, `kept ${kept} bytes`);
+    assert.equal(v.stats.signatures, 12);
+  });
+
   it('refuses any change: of a message, its place, its path, the count, the signer (seeded)', () => {
     const seed = testSeed();
     const r = rng(seed);
