@@ -22,9 +22,13 @@ export const MAX_BATCH = 4096;
 
 const DOMAIN = new TextEncoder().encode('jit.batch.v1\u0000');
 
-/** The leaf hash of one message. */
-export function leafHash(message: Uint8Array): Uint8Array {
-  return blake3Prefixed(0, message);
+/** The leaf hash of one message, written to `out` at `at` (a new array when no `out` is given). */
+export function leafHash(
+  message: Uint8Array,
+  out: Uint8Array = new Uint8Array(HASH_BYTES),
+  at = 0,
+): Uint8Array {
+  return blake3Prefixed(0, message, undefined, out, at);
 }
 
 /** The bytes a batch signature covers. */
@@ -150,7 +154,7 @@ export function signBatch(signer: Signer, messages: readonly Uint8Array[]): Sign
   // the whole tree in one array: no small array per node for the collector to follow
   const starts = levelStarts(count);
   const nodes = new Uint8Array(starts[starts.length - 1]! * HASH_BYTES);
-  for (let i = 0; i < count; i++) blake3Prefixed(0, messages[i]!, undefined, nodes, i * HASH_BYTES);
+  for (let i = 0; i < count; i++) leafHash(messages[i]!, nodes, i * HASH_BYTES);
   for (let l = 0; l < starts.length - 2; l++) {
     const from = starts[l]!;
     const width = starts[l + 1]! - from;
@@ -263,7 +267,7 @@ export class BatchVerifier {
       this.revision = this.verifier.revision;
     }
     const tree = this.find(agent, sig, count);
-    const h = blake3Prefixed(0, message, undefined, this.h, 0);
+    const h = leafHash(message, this.h);
     // climb from the leaf (most often itself known: it was on the path of a message checked
     // before) to the first known node, noting (level, place, hash) of what was computed or given
     this.got = 0;

@@ -9,7 +9,7 @@ import {
 } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { blake3Prefixed, toHex } from '../codec/index.js';
+import { blake3Prefixed, HASH_BYTES, toHex } from '../codec/index.js';
 import { IdentityInputError, KeyFileError, KeyPermissionError } from './errors.js';
 
 /** Bytes of an Ed25519 public key and of a signature. */
@@ -65,7 +65,7 @@ const VERIFIED_CACHE = 8192;
 
 /** The key and the signature side by side, and the cache key's digest (reused). */
 const keyAndSig = new Uint8Array(PUBLIC_KEY_BYTES + SIGNATURE_BYTES);
-const idDigest = new Uint8Array(32);
+const idDigest = new Uint8Array(HASH_BYTES);
 
 /**
  * The verification cache's key: BLAKE3 of (key, signature, message), the one-chunk JavaScript

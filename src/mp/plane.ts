@@ -511,8 +511,9 @@ export class Plane {
       resolve = res;
       reject = rej;
     });
-    // settled from the transport's own promise (resolving `done` with a promise would cost two
-    // more jobs and a promise per message)
+    // settled from the transport's own promise: what `published` does, written out because
+    // resolving `done` with its promise costs two more jobs and a promise per message, and
+    // `published(…).then(resolve, reject)` one more promise (3-4% of the batched loop)
     this.stage(
       topic,
       payload,
