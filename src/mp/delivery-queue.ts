@@ -1,3 +1,4 @@
+import { Ring } from '../util/ring.js';
 import type { Delivery, TransportSubscription } from './transport.js';
 
 /**
@@ -6,8 +7,7 @@ import type { Delivery, TransportSubscription } from './transport.js';
  * in-flight limit. `end` drops what is held and finishes the reader.
  */
 export class DeliveryQueue {
-  private items: Delivery[] = [];
-  private head = 0;
+  private readonly items = new Ring<Delivery>();
   private wake: ((r: IteratorResult<Delivery>) => void) | undefined;
   private ended = false;
 
@@ -21,14 +21,7 @@ export class DeliveryQueue {
   }
 
   poll(): Delivery | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const d = this.items[this.head]!;
-    this.items[this.head++] = undefined as never;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    }
-    return d;
+    return this.items.shift();
   }
 
   next(): Promise<IteratorResult<Delivery>> {
@@ -42,8 +35,7 @@ export class DeliveryQueue {
 
   end(): void {
     this.ended = true;
-    this.items = [];
-    this.head = 0;
+    this.items.clear();
     this.wake?.({ value: undefined, done: true });
     this.wake = undefined;
   }

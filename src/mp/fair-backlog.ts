@@ -1,3 +1,5 @@
+import { Ring } from '../util/ring.js';
+
 /**
  * What a consumer group holds, queued by publisher and served round-robin, FIFO per publisher,
  * with what was taken back (unacknowledged when a member left) served first, in its order.
@@ -12,10 +14,12 @@
  * Each publisher may hold up to `perKey` messages: a flooder waits for room without making
  * anyone else wait.
  */
+/** Drained per-publisher queues kept for reuse, at most (beyond it a drained one is dropped). */
+const IDLE_QUEUES_KEPT = 64;
+
 export class FairBacklog<T> {
-  private front: T[] = [];
-  private frontAt = 0;
-  private readonly queues = new Map<string, Fifo<T>>();
+  private front = new Ring<T>();
+  private readonly queues = new Map<string, Ring<T>>();
   /** Publishers with something queued, in the order they are served. */
   private ring: string[] = [];
   private turn = 0;
@@ -39,7 +43,7 @@ export class FairBacklog<T> {
   push(key: string, x: T): void {
     let q = this.queues.get(key);
     if (q === undefined) {
-      q = new Fifo<T>();
+      q = new Ring<T>();
       this.queues.set(key, q);
     }
     if (q.length === 0) this.ring.push(key);
@@ -49,8 +53,10 @@ export class FairBacklog<T> {
 
   /** Puts `xs` back in front of everything, in their order. */
   unshift(xs: readonly T[]): void {
-    this.front = [...xs, ...this.front.slice(this.frontAt)];
-    this.frontAt = 0;
+    const front = new Ring<T>(xs.length + this.front.length);
+    for (const x of xs) front.push(x);
+    for (let x = this.front.shift(); x !== undefined; x = this.front.shift()) front.push(x);
+    this.front = front;
     this.count += xs.length;
   }
 
@@ -58,48 +64,18 @@ export class FairBacklog<T> {
   shift(): T | undefined {
     if (this.count === 0) return undefined;
     this.count--;
-    if (this.frontAt < this.front.length) {
-      const x = this.front[this.frontAt]!;
-      this.front[this.frontAt++] = undefined as never;
-      if (this.frontAt === this.front.length) {
-        this.front = [];
-        this.frontAt = 0;
-      }
-      return x;
-    }
+    if (this.front.length > 0) return this.front.shift();
     if (this.turn >= this.ring.length) this.turn = 0;
     const key = this.ring[this.turn]!;
     const q = this.queues.get(key)!;
-    const x = q.shift();
+    const x = q.shift()!;
     if (q.length === 0) {
-      // its turn is over and it leaves the ring; the next publisher moves into this place
+      // its turn is over and it leaves the ring; the next publisher moves into this place. Its
+      // queue is kept while few are idle: a Map that drops and re-adds a key per burst rehashes
+      // its table, and V8 links each old table to the next (see Ring on why that costs)
       this.ring.splice(this.turn, 1);
-      this.queues.delete(key);
+      if (this.queues.size > IDLE_QUEUES_KEPT) this.queues.delete(key);
     } else this.turn++;
-    return x;
-  }
-}
-
-/** A queue with O(1) push and shift (an array and a head index, compacted now and then). */
-class Fifo<T> {
-  private items: T[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(x: T): void {
-    this.items.push(x);
-  }
-
-  shift(): T {
-    const x = this.items[this.head]!;
-    this.items[this.head++] = undefined as never;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
     return x;
   }
 }

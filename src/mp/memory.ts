@@ -1,3 +1,4 @@
+import { Numbered } from '../util/numbered.js';
 import { QueuedSubscription } from './delivery-queue.js';
 import { type Envelope, encodeEnvelope } from './envelope.js';
 import { PlaneClosedError, TopicError } from './errors.js';
@@ -28,7 +29,7 @@ interface Held {
 
 const DEFAULT_IN_FLIGHT = 256;
 const DONE = Promise.resolve();
-const DEFAULT_BACKLOG = 4096;
+const DEFAULT_BACKLOG = 1024;
 
 /**
  * The messages of one consumer (durable: named; ephemeral: one subscription's own), queued by
@@ -118,8 +119,7 @@ class Group {
 
 /** One subscription: a member of its group. */
 class Member extends QueuedSubscription {
-  private readonly inflight = new Map<number, Held>();
-  private counter = 0;
+  private readonly inflight = new Numbered<Held>();
 
   private readonly group: Group;
   private readonly maxInFlight: number;
@@ -141,20 +141,18 @@ class Member extends QueuedSubscription {
   }
 
   hand(h: Held): void {
-    const n = ++this.counter;
-    this.inflight.set(n, h);
+    const n = this.inflight.add(h);
     h.deliveries++;
     this.queue.push(new MemoryDelivery(h, this, n));
   }
 
   /** Delivery `n` is acknowledged: its place goes to the next message. */
   done(n: number): void {
-    if (this.inflight.delete(n)) this.group.pump();
+    if (this.inflight.take(n) !== undefined) this.group.pump();
   }
 
   protected async release(): Promise<void> {
-    const unacked = [...this.inflight.values()];
-    this.inflight.clear();
+    const unacked = this.inflight.takeAll();
     this.onClose(this);
     if (unacked.length > 0) this.group.requeue(unacked);
   }

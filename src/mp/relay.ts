@@ -1,6 +1,7 @@
 import type { CborValue } from '../codec/index.js';
 import { describeValue } from '../errors/index.js';
 import { BadRequestError, type Handler, type HandlerContext } from '../rpc/index.js';
+import { Numbered } from '../util/numbered.js';
 import type { MemoryBroker } from './memory.js';
 import { checkPattern, checkTopic } from './topic.js';
 import type { Delivery, Transport, TransportSubscription } from './transport.js';
@@ -24,9 +25,8 @@ function uint(v: CborValue | undefined, what: string, fallback?: number): number
 
 /** One relayed subscription: deliveries numbered for acks, pushed in batches per tick. */
 class RelaySub {
-  private readonly pending = new Map<number, Delivery>();
+  private readonly pending = new Numbered<Delivery>();
   private batch: CborValue[] = [];
-  private n = 0;
   private readonly sub: TransportSubscription;
   private readonly push: (v: CborValue) => void;
 
@@ -38,8 +38,7 @@ class RelaySub {
 
   private async pump(): Promise<void> {
     for await (const d of this.sub) {
-      const n = ++this.n;
-      this.pending.set(n, d);
+      const n = this.pending.add(d);
       if (this.batch.length === 0) process.nextTick(() => this.flush());
       this.batch.push([n, d.topic, d.data, d.redelivered, d.deliveries ?? null]);
     }
@@ -52,12 +51,7 @@ class RelaySub {
   }
 
   ack(ns: readonly CborValue[]): void {
-    for (const n of ns) {
-      const d = this.pending.get(n as number);
-      if (d === undefined) continue;
-      this.pending.delete(n as number);
-      d.ack();
-    }
+    for (const n of ns) if (typeof n === 'number') this.pending.take(n)?.ack();
   }
 
   close(): Promise<void> {

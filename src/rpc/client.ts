@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { type CborValue, FrameReader } from '../codec/index.js';
 import type { Signer } from '../identity/index.js';
+import { Numbered } from '../util/numbered.js';
 import { adminAuth, adminSigningBytes } from './admin.js';
 import { batchedWriter } from './batched-write.js';
 import { ConnectionError, RemoteError } from './errors.js';
@@ -15,9 +16,9 @@ interface Waiting {
 export class RpcClient {
   private readonly socket: Socket;
   private readonly write: (bytes: Uint8Array) => void;
-  private readonly waiting = new Map<number, Waiting>();
+  /** Calls awaiting their answer, by rid (the rids are the numbers this hands out). */
+  private readonly waiting = new Numbered<Waiting>();
   private readonly streams = new Map<number, (v: CborValue) => void>();
-  private nextRid = 1;
   private closed: Error | undefined;
 
   private constructor(socket: Socket) {
@@ -32,9 +33,8 @@ export class RpcClient {
             this.streams.get(r.rid)?.(r.result);
             continue;
           }
-          const w = this.waiting.get(r.rid);
+          const w = this.waiting.take(r.rid);
           if (w === undefined) continue;
-          this.waiting.delete(r.rid);
           if (r.status === 'OK') w.resolve(r.result);
           else w.reject(new RemoteError(r.error.code, r.error.message, r.error.details));
         }
@@ -65,8 +65,7 @@ export class RpcClient {
     for (const end of this.streamEnds.values()) end(e);
     this.streamEnds.clear();
     this.streams.clear();
-    for (const w of this.waiting.values()) w.reject(e);
-    this.waiting.clear();
+    for (const w of this.waiting.takeAll()) w.reject(e);
   }
 
   /**
@@ -130,13 +129,17 @@ export class RpcClient {
     onEnd: (e: Error) => void,
     opts: { signal?: AbortSignal } = {},
   ): Promise<{ rid: number; result: CborValue }> {
-    const rid = this.nextRid;
-    this.streams.set(rid, onPush);
-    this.streamEnds.set(rid, onEnd);
+    let rid = 0;
     try {
-      return { rid, result: await this.call(op, payload, opts) };
+      // the stream is named before the request leaves: its pushes may follow the answer at once
+      const result = await this.send(op, payload, opts, (r) => {
+        rid = r;
+        this.streams.set(r, onPush);
+        this.streamEnds.set(r, onEnd);
+      });
+      return { rid, result };
     } catch (e) {
-      this.endStream(rid);
+      if (rid !== 0) this.endStream(rid);
       throw e;
     }
   }
@@ -157,15 +160,25 @@ export class RpcClient {
     payload: CborValue = {},
     opts: { signal?: AbortSignal } = {},
   ): Promise<CborValue> {
+    return this.send(op, payload, opts, undefined);
+  }
+
+  /** Sends a request under a fresh rid (told to `named` before it leaves); resolves with its answer. */
+  private send(
+    op: string,
+    payload: CborValue,
+    opts: { signal?: AbortSignal },
+    named: ((rid: number) => void) | undefined,
+  ): Promise<CborValue> {
     opts.signal?.throwIfAborted();
     if (this.closed) return Promise.reject(this.closed);
-    const rid = this.nextRid++;
     return new Promise((resolve, reject) => {
-      this.waiting.set(rid, { resolve, reject });
+      const rid = this.waiting.add({ resolve, reject });
+      named?.(rid);
       opts.signal?.addEventListener(
         'abort',
         () => {
-          if (this.waiting.delete(rid)) reject(opts.signal!.reason as Error);
+          if (this.waiting.take(rid) !== undefined) reject(opts.signal!.reason as Error);
         },
         { once: true },
       );
