@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { verify } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { CborValue } from '../src/codec/index.js';
 import { startJitd } from '../src/daemon/jitd.js';
 import { limitsPath } from '../src/daemon/limits-file.js';
@@ -182,13 +184,16 @@ export async function nativeBench(n = 100_000): Promise<number> {
     await c.subscribe('bench.native', () => {
       if (++got === n) done();
     });
-    const t0 = performance.now();
     const child = spawn(
       process.execPath,
       [new URL('./native-publisher.js', import.meta.url).pathname, socketPath(home), String(n)],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
+      { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     const exited = new Promise((r) => child.once('exit', r));
+    // the clock starts once the publisher is connected and logged in
+    await once(createInterface({ input: child.stdout! }), 'line');
+    const t0 = performance.now();
+    child.stdin!.end('go\n');
     await all;
     const perSec = n / ((performance.now() - t0) / 1000);
     await exited;

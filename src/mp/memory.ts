@@ -30,6 +30,8 @@ interface Held {
 const DEFAULT_IN_FLIGHT = 256;
 const DONE = Promise.resolve();
 const DEFAULT_BACKLOG = 1024;
+/** Topics whose groups the broker remembers before it starts afresh. */
+const ROUTES_KEPT = 4096;
 
 /**
  * The messages of one consumer (durable: named; ephemeral: one subscription's own), queued by
@@ -199,6 +201,8 @@ class MemoryDelivery implements Delivery {
  */
 export class MemoryBroker {
   private readonly groups = new Set<Group>();
+  /** The groups each recent topic goes to, in `groups` order; cleared when the groups change. */
+  private readonly routes = new Map<string, readonly Group[]>();
   private readonly durable = new Map<string, Group>();
   readonly maxBacklog: number;
   /** Whether groups serve publishers in turn (default) or hold one FIFO, as a broker stream does. */
@@ -226,6 +230,18 @@ export class MemoryBroker {
     if (g === undefined) return;
     this.durable.delete(name);
     this.groups.delete(g);
+    this.routes.clear();
+  }
+
+  /** The groups whose pattern matches `topic` (matched once per topic, then remembered). */
+  private routesFor(topic: string): readonly Group[] {
+    let gs = this.routes.get(topic);
+    if (gs === undefined) {
+      gs = [...this.groups].filter((g) => g.matches(topic));
+      if (this.routes.size >= ROUTES_KEPT) this.routes.clear();
+      this.routes.set(topic, gs);
+    }
+    return gs;
   }
 
   /** @internal */
@@ -238,8 +254,7 @@ export class MemoryBroker {
   ): Promise<void> | undefined {
     const key = this.fairPublishers ? (from ?? decoded?.sender ?? '') : '';
     let gs: Group[] | undefined;
-    for (const g of this.groups) {
-      if (!g.matches(topic)) continue;
+    for (const g of this.routesFor(topic)) {
       if (gs !== undefined || g.fullFor(key)) {
         // this group (and every one after it) waits for room, in turn
         gs ??= [];
@@ -279,15 +294,17 @@ export class MemoryBroker {
       if (existing === undefined) {
         this.durable.set(opts.group, g);
         this.groups.add(g);
+        this.routes.clear();
       }
     } else {
       g = new Group(undefined, pattern, this.maxBacklog);
       this.groups.add(g);
+      this.routes.clear();
     }
     const m = new Member(g, opts.maxInFlight ?? DEFAULT_IN_FLIGHT, (mm) => {
       const i = g.members.indexOf(mm);
       if (i >= 0) g.members.splice(i, 1);
-      if (g.name === undefined) this.groups.delete(g);
+      if (g.name === undefined && this.groups.delete(g)) this.routes.clear();
       g.pump();
       onClose(mm);
     });
