@@ -2,12 +2,10 @@ import { randomBytes } from 'node:crypto';
 import {
   blake3,
   blake3Hex,
-  blake3Stream,
   type CborValue,
   decode,
   encode,
   encodeHead,
-  encodeTo,
   fromHex,
   toHex,
 } from '../codec/index.js';
@@ -307,8 +305,9 @@ export class Kernel {
       const p = decodePatch(patch);
       const s = this.active(id);
       // the received value is canonical once decodePatch accepted it (unknown keys are refused),
-      // so its encoding is the patch's: no need to rebuild the patch to hash it
-      const pidBytes = blake3Stream((update) => encodeTo(patch as CborValue, update));
+      // so its encoding is the patch's: no need to rebuild the patch to hash it. Encoded whole and
+      // hashed at once: a streamed hash (a WASM call per piece) cost ~25% more for a 1 KiB put
+      const pidBytes = blake3(encode(patch as CborValue));
       const pid = toHex(pidBytes);
       if (s.patches.has(pid)) return { updated: false, patch_id: pid };
       const head = tx.ref(s.header.baseRef)?.target ?? s.header.baseNode;
