@@ -44,5 +44,5 @@ export {
 export { fromHex, isHashHex, toHex } from './hex.js';
 export { isPlainMap, jsonProblem, toJsonText } from './json.js';
 export { MAX_DEPTH } from './limits.js';
-export { sizeBound } from './size.js';
+export { encodedLength, sizeBound } from './size.js';
 export type { CborMap, CborValue } from './value.js';

@@ -62,3 +62,95 @@ function bound(v: CborValue, depth: number, room: number): number {
       return -1;
   }
 }
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+/** Bytes of a CBOR head carrying `n` (a non-negative safe integer). */
+function headLength(n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x1_0000 ? 3 : n < 0x1_0000_0000 ? 5 : 9;
+}
+
+/** UTF-8 length of `s`, or -1 when it holds a lone surrogate (which has no UTF-8 form). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdfff) {
+      const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (c > 0xdbff || d < 0xdc00 || d > 0xdfff) return -1;
+      i++; // a pair: two UTF-16 units, four bytes
+      n += 2;
+    } else n += 2;
+  }
+  return n;
+}
+
+/**
+ * The exact length of `value`'s canonical encoding, found without writing it, or undefined when
+ * the encoder would refuse `value` (encode it to learn why). For callers that need an encoded
+ * size but not the bytes: an in-process message is handed over without its bytes, and asking a
+ * rate limit for its size must not encode it. The tests hold it to `encode(value).length`.
+ */
+export function encodedLength(value: CborValue): number | undefined {
+  const n = exact(value, 0);
+  return n < 0 ? undefined : n;
+}
+
+function exact(v: CborValue, depth: number): number {
+  if (depth > MAX_DEPTH) return -1;
+  switch (typeof v) {
+    case 'string': {
+      const n = utf8Length(v);
+      return n < 0 ? -1 : headLength(n) + n;
+    }
+    case 'number':
+      if (!Number.isInteger(v)) return 9; // every float is written as a float64
+      if (Number.isSafeInteger(v)) return headLength(v >= 0 ? v : -1 - v);
+      return exactBig(BigInt(v));
+    case 'bigint':
+      return exactBig(v);
+    case 'boolean':
+      return 1;
+    case 'object': {
+      if (v === null) return 1;
+      if (v instanceof Uint8Array) return headLength(v.length) + v.length;
+      if (Array.isArray(v)) {
+        let total = headLength(v.length);
+        for (const x of v as readonly CborValue[]) {
+          if (x === undefined) return -1;
+          const n = exact(x, depth + 1);
+          if (n < 0) return -1;
+          total += n;
+        }
+        return total;
+      }
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== objectProto && proto !== null) return -1;
+      const map = v as { readonly [k: string]: CborValue | undefined };
+      let count = 0;
+      let total = 0;
+      for (const k in map) {
+        if (!Object.hasOwn(map, k)) continue;
+        const x = map[k];
+        if (x === undefined) continue; // the encoder leaves it out
+        const kn = utf8Length(k);
+        if (kn < 0) return -1;
+        const n = exact(x, depth + 1);
+        if (n < 0) return -1;
+        total += headLength(kn) + kn + n;
+        count++;
+      }
+      return headLength(count) + total;
+    }
+    default:
+      return -1;
+  }
+}
+
+function exactBig(v: bigint): number {
+  const n = v >= 0n ? v : -1n - v;
+  if (n > MAX_U64) return -1;
+  return n < 0x1_0000_0000n ? headLength(Number(n)) : 9;
+}

@@ -4,6 +4,7 @@ import {
   type CborValue,
   decode,
   decodePrefix,
+  encodedLength,
   encodeMap,
   HASH_BYTES,
   MapLayout,
@@ -161,6 +162,61 @@ function envelopeBytes(e: Envelope, sig: Uint8Array | undefined): Uint8Array {
     // keep the array's storage, drop what it held (a payload may be large)
     for (let i = 0; i < n; i++) v[i] = null;
   }
+}
+
+/** Each field's key as encoded (a one-byte head and the name), by field. */
+const KEY_BYTES = {
+  v: 2,
+  id: 3,
+  sender: 7,
+  ts: 3,
+  seq: 4,
+  topic: 6,
+  payload: 8,
+  exp: 4,
+  ep: 3,
+  sig: 4,
+};
+
+/**
+ * The length of `encodeEnvelope(e)`, found without encoding it unless it is batch-signed: an
+ * in-process message travels without its bytes, and asking its size (a rate limit charges bytes)
+ * must not encode it. Undefined when a field does not encode. The tests hold it to the encoding.
+ */
+export function envelopeLength(e: Envelope): number | undefined {
+  if (e.batch !== undefined) return encodeEnvelope(e).length;
+  let count = 7;
+  let n =
+    KEY_BYTES.v +
+    KEY_BYTES.id +
+    KEY_BYTES.sender +
+    KEY_BYTES.ts +
+    KEY_BYTES.seq +
+    KEY_BYTES.topic +
+    KEY_BYTES.payload;
+  const fixed = [e.v, e.id, e.sender, e.ts, e.seq, e.topic] as const;
+  for (const x of fixed) {
+    const k = encodedLength(x);
+    if (k === undefined) return undefined;
+    n += k;
+  }
+  const p = encodedLength(e.payload);
+  if (p === undefined) return undefined;
+  n += p;
+  if (e.exp !== undefined) {
+    count++;
+    n += KEY_BYTES.exp + (encodedLength(e.exp) ?? Number.NaN);
+  }
+  if (e.ep !== undefined) {
+    count++;
+    n += KEY_BYTES.ep + (encodedLength(e.ep) ?? Number.NaN);
+  }
+  if (e.sig !== undefined) {
+    count++;
+    n += KEY_BYTES.sig + (encodedLength(e.sig) ?? Number.NaN);
+  }
+  // a map of up to 10 entries has a one-byte head
+  return Number.isNaN(n) ? undefined : n + (count < 24 ? 1 : 2);
 }
 
 /** The bytes a signature covers: the canonical envelope without `sig`. */

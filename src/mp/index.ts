@@ -20,6 +20,7 @@ export {
   ENVELOPE_VERSION,
   type Envelope,
   encodeEnvelope,
+  envelopeLength,
   MAX_ENVELOPE_BYTES,
   MESSAGE_ID_BYTES,
   messageIdHex,

@@ -1,6 +1,6 @@
 import { Numbered } from '../util/numbered.js';
 import { QueuedSubscription } from './delivery-queue.js';
-import { type Envelope, encodeEnvelope } from './envelope.js';
+import { type Envelope, encodeEnvelope, envelopeLength } from './envelope.js';
 import { PlaneClosedError, TopicError } from './errors.js';
 import { FairBacklog } from './fair-backlog.js';
 import { checkPattern, checkTopic, patternMatcher } from './topic.js';
@@ -185,6 +185,11 @@ class MemoryDelivery implements Delivery {
     const h = this.held;
     if (h.data === undefined) h.data = encodeEnvelope(h.decoded!);
     return h.data;
+  }
+
+  get size(): number {
+    const h = this.held;
+    return h.data?.length ?? envelopeLength(h.decoded!) ?? this.data.length;
   }
 
   ack(): void {

@@ -740,7 +740,7 @@ export class Plane {
     if (v === 'unsigned') {
       if (this.requireSigs) return { reason: 'unsigned', ...whoOf(d, e) };
     } else if (v !== 'ok') return { reason: v, ...whoOf(d, e) };
-    const no = this.opts.authorize?.(e.sender, d.topic, d.data.length);
+    const no = this.opts.authorize?.(e.sender, d.topic, d.size ?? d.data.length);
     if (no instanceof Promise)
       return no.then(
         (r) => this.authorized(e, d, r),

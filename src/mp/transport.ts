@@ -16,6 +16,11 @@ export interface Delivery {
    * transport): the subscriber then skips decoding. Its payload is shared: treat it as read-only.
    */
   readonly decoded?: Envelope;
+  /**
+   * `data.length`, when the transport can tell it without encoding (the memory transport, for an
+   * envelope handed over without its bytes). Undefined: read `data.length`.
+   */
+  readonly size?: number;
   /** True when this message was handed out before and not acknowledged. */
   readonly redelivered: boolean;
   /**

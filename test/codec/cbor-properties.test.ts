@@ -7,6 +7,7 @@ import {
   type CborValue,
   decode,
   encode,
+  encodedLength,
   encodeTo,
   sizeBound,
 } from '../../src/codec/index.js';
@@ -122,6 +123,75 @@ describe('codec - properties', () => {
     let deep: CborValue = 1;
     for (let i = 0; i < 300; i++) deep = [deep];
     assert.equal(sizeBound(deep, 1e9), undefined, 'deeper than MAX_DEPTH');
+  });
+
+  it('encodedLength is the length encode gives, and undefined exactly where encode refuses', () => {
+    const bad = fc.constantFrom<CborValue>(
+      [undefined] as unknown as CborValue,
+      'a\ud800b',
+      '\udc00',
+      { 'k\udc00': 1 },
+      2n ** 64n,
+      -(2n ** 64n) - 1n,
+      new Date(0) as unknown as CborValue,
+      (() => 1) as unknown as CborValue,
+    );
+    const edges = fc.constantFrom<CborValue>(
+      23,
+      24,
+      255,
+      256,
+      65_535,
+      65_536,
+      2 ** 32 - 1,
+      2 ** 32,
+      -24,
+      -25,
+      -(2 ** 32) - 1,
+      2 ** 53,
+      -(2 ** 53),
+      2 ** 64 - 2 ** 11,
+      2n ** 32n,
+      2n ** 64n - 1n,
+      -(2n ** 64n),
+      0.5,
+      -0,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      'é',
+      '€',
+      '𝄞',
+      'x'.repeat(300),
+      { clé: 'valeur' },
+      { a: undefined, b: 1 },
+    );
+    const mixed = fc.letrec<{ v: CborValue }>((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        value,
+        bad,
+        edges,
+        fc.array(tie('v'), { maxLength: 4 }),
+        fc.dictionary(fc.string(), tie('v'), { maxKeys: 4 }),
+      ),
+    })).v;
+    withSeed('cbor-properties', (seed) => {
+      fc.assert(
+        fc.property(mixed, (x) => {
+          let bytes: Uint8Array | undefined;
+          try {
+            bytes = encode(x);
+          } catch (e) {
+            assert.ok(e instanceof CborEncodeError);
+          }
+          assert.equal(encodedLength(x), bytes?.length);
+        }),
+        { seed, numRuns: iterations(3000, 300_000) },
+      );
+    });
+    let deep: CborValue = 1;
+    for (let i = 0; i < 300; i++) deep = [deep];
+    assert.equal(encodedLength(deep), undefined, 'deeper than MAX_DEPTH');
   });
 
   it('encodeTo streams exactly the bytes encode returns', () => {

@@ -21,6 +21,7 @@ import {
   type Envelope,
   EnvelopeError,
   encodeEnvelope,
+  envelopeLength,
   isKernelTopic,
   patternMatcher,
   seal,
@@ -176,6 +177,9 @@ describe('envelope', () => {
             outcome(() => signingBytes(e)),
             outcome(() => encode(unsignedMap)),
           );
+          // its length without encoding: the same, or undefined where encoding refuses
+          const bytes = outcome(() => encodeEnvelope(e));
+          assert.equal(envelopeLength(e), typeof bytes === 'string' ? undefined : bytes.length);
         }),
         { seed, numRuns: iterations(500, 50_000) },
       );
@@ -340,6 +344,7 @@ describe('envelope', () => {
     const v = staticVerifier([['alice', key.publicKey]]);
     assert.equal(checkSignature(back, v), 'ok');
     assert.deepEqual(encodeEnvelope(back), bytes, 'encodes back to the same bytes');
+    assert.equal(envelopeLength(back), bytes.length);
     // the proof is written by hand: it must be exactly the canonical CBOR of its map
     const p = back.batch!.proof;
     assert.deepEqual(

@@ -47,6 +47,55 @@ async function setup(): Promise<{
   return { broker, a, c, rejected };
 }
 
+describe('plane: the authorize hook', () => {
+  it("is told each message's exact encoded size, in process without its bytes too, and its refusals drop", async () => {
+    const broker = new MemoryBroker();
+    // unsigned: the memory transport hands the envelope over without encoding it
+    const pub = await Plane.open({ transport: broker.connect(), sender: 'bob' });
+    const asked: { sender: string; topic: string; bytes: number }[] = [];
+    const sub = await Plane.open({
+      transport: broker.connect(),
+      sender: 'sub',
+      authorize: (sender, topic, bytes) => {
+        asked.push({ sender, topic, bytes });
+        return topic.endsWith('.no') ? { refuse: 'denied', detail: 'not this one' } : undefined;
+      },
+    });
+    const rejected: Rejection[] = [];
+    sub.onReject((r) => rejected.push(r));
+    const got: Message[] = [];
+    await sub.subscribe('t.>', (m) => void got.push(m));
+    const payloads = [{ i: 1 }, { body: 'é'.repeat(40), list: [1.5, null, true] }, 'x'.repeat(300)];
+    for (const p of payloads) await pub.publish('t.yes', p);
+    await pub.publish('t.no', { i: 2 });
+    for (let i = 0; i < 50 && got.length + rejected.length < 4; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(
+      got.map((m) => m.payload),
+      payloads,
+    );
+    assert.deepEqual(
+      asked.slice(0, 3).map((a) => a.bytes),
+      got.map((m) => encodeEnvelope(m.envelope).length),
+    );
+    assert.deepEqual(
+      asked.map((a) => [a.sender, a.topic]),
+      [
+        ['bob', 't.yes'],
+        ['bob', 't.yes'],
+        ['bob', 't.yes'],
+        ['bob', 't.no'],
+      ],
+    );
+    assert.deepEqual(
+      rejected.map((r) => [r.reason, r.topic]),
+      [['denied', 't.no']],
+    );
+    await pub.close();
+    await sub.close();
+  });
+});
+
 describe('plane: what is dropped, counted and reported', () => {
   it('drops forged, misaddressed, unknown, replayed, unsigned and garbage messages; delivers the good one', async () => {
     const { broker, a, c, rejected } = await setup();
