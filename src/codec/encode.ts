@@ -44,7 +44,8 @@ function ensure(extra: number): void {
 }
 
 /** Bytes a head for argument `n` (a non-negative integer below 2^64) takes. */
-function headSize(n: number): number {
+/** Bytes of a CBOR head carrying `n` (a non-negative safe integer). */
+export function headSize(n: number): number {
   return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x1_0000 ? 3 : n < TWO_32 ? 5 : 9;
 }
 

@@ -1,3 +1,4 @@
+import { headSize } from './encode.js';
 import { MAX_DEPTH } from './limits.js';
 import type { CborValue } from './value.js';
 
@@ -65,11 +66,6 @@ function bound(v: CborValue, depth: number, room: number): number {
 
 const MAX_U64 = (1n << 64n) - 1n;
 
-/** Bytes of a CBOR head carrying `n` (a non-negative safe integer). */
-function headLength(n: number): number {
-  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x1_0000 ? 3 : n < 0x1_0000_0000 ? 5 : 9;
-}
-
 /** UTF-8 length of `s`, or -1 when it holds a lone surrogate (which has no UTF-8 form). */
 function utf8Length(s: string): number {
   let n = s.length;
@@ -103,11 +99,11 @@ function exact(v: CborValue, depth: number): number {
   switch (typeof v) {
     case 'string': {
       const n = utf8Length(v);
-      return n < 0 ? -1 : headLength(n) + n;
+      return n < 0 ? -1 : headSize(n) + n;
     }
     case 'number':
       if (!Number.isInteger(v)) return 9; // every float is written as a float64
-      if (Number.isSafeInteger(v)) return headLength(v >= 0 ? v : -1 - v);
+      if (Number.isSafeInteger(v)) return headSize(v >= 0 ? v : -1 - v);
       return exactBig(BigInt(v));
     case 'bigint':
       return exactBig(v);
@@ -115,9 +111,9 @@ function exact(v: CborValue, depth: number): number {
       return 1;
     case 'object': {
       if (v === null) return 1;
-      if (v instanceof Uint8Array) return headLength(v.length) + v.length;
+      if (v instanceof Uint8Array) return headSize(v.length) + v.length;
       if (Array.isArray(v)) {
-        let total = headLength(v.length);
+        let total = headSize(v.length);
         for (const x of v as readonly CborValue[]) {
           if (x === undefined) return -1;
           const n = exact(x, depth + 1);
@@ -139,10 +135,10 @@ function exact(v: CborValue, depth: number): number {
         if (kn < 0) return -1;
         const n = exact(x, depth + 1);
         if (n < 0) return -1;
-        total += headLength(kn) + kn + n;
+        total += headSize(kn) + kn + n;
         count++;
       }
-      return headLength(count) + total;
+      return headSize(count) + total;
     }
     default:
       return -1;
@@ -152,5 +148,5 @@ function exact(v: CborValue, depth: number): number {
 function exactBig(v: bigint): number {
   const n = v >= 0n ? v : -1n - v;
   if (n > MAX_U64) return -1;
-  return n < 0x1_0000_0000n ? headLength(Number(n)) : 9;
+  return n < 0x1_0000_0000n ? headSize(Number(n)) : 9;
 }

@@ -164,19 +164,8 @@ function envelopeBytes(e: Envelope, sig: Uint8Array | undefined): Uint8Array {
   }
 }
 
-/** Each field's key as encoded (a one-byte head and the name), by field. */
-const KEY_BYTES = {
-  v: 2,
-  id: 3,
-  sender: 7,
-  ts: 3,
-  seq: 4,
-  topic: 6,
-  payload: 8,
-  exp: 4,
-  ep: 3,
-  sig: 4,
-};
+const REQUIRED = ['v', 'id', 'sender', 'ts', 'seq', 'topic', 'payload'] as const;
+const OPTIONAL = ['exp', 'ep', 'sig'] as const;
 
 /**
  * The length of `encodeEnvelope(e)`, found without encoding it unless it is batch-signed: an
@@ -185,38 +174,21 @@ const KEY_BYTES = {
  */
 export function envelopeLength(e: Envelope): number | undefined {
   if (e.batch !== undefined) return encodeEnvelope(e).length;
-  let count = 7;
-  let n =
-    KEY_BYTES.v +
-    KEY_BYTES.id +
-    KEY_BYTES.sender +
-    KEY_BYTES.ts +
-    KEY_BYTES.seq +
-    KEY_BYTES.topic +
-    KEY_BYTES.payload;
-  const fixed = [e.v, e.id, e.sender, e.ts, e.seq, e.topic] as const;
-  for (const x of fixed) {
-    const k = encodedLength(x);
-    if (k === undefined) return undefined;
-    n += k;
+  // at most 10 entries: a one-byte map head; each key is a one-byte head and its ASCII name
+  let n = 1;
+  for (const k of REQUIRED) {
+    const len = encodedLength(e[k]);
+    if (len === undefined) return undefined;
+    n += 1 + k.length + len;
   }
-  const p = encodedLength(e.payload);
-  if (p === undefined) return undefined;
-  n += p;
-  if (e.exp !== undefined) {
-    count++;
-    n += KEY_BYTES.exp + (encodedLength(e.exp) ?? Number.NaN);
+  for (const k of OPTIONAL) {
+    const x = e[k];
+    if (x === undefined) continue;
+    const len = encodedLength(x);
+    if (len === undefined) return undefined;
+    n += 1 + k.length + len;
   }
-  if (e.ep !== undefined) {
-    count++;
-    n += KEY_BYTES.ep + (encodedLength(e.ep) ?? Number.NaN);
-  }
-  if (e.sig !== undefined) {
-    count++;
-    n += KEY_BYTES.sig + (encodedLength(e.sig) ?? Number.NaN);
-  }
-  // a map of up to 10 entries has a one-byte head
-  return Number.isNaN(n) ? undefined : n + (count < 24 ? 1 : 2);
+  return n;
 }
 
 /** The bytes a signature covers: the canonical envelope without `sig`. */

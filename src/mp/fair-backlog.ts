@@ -1,5 +1,8 @@
 import { Ring } from '../util/ring.js';
 
+/** Drained per-publisher queues kept for reuse, at most (beyond it a drained one is dropped). */
+const IDLE_QUEUES_KEPT = 64;
+
 /**
  * What a consumer group holds, queued by publisher and served round-robin, FIFO per publisher,
  * with what was taken back (unacknowledged when a member left) served first, in its order.
@@ -14,9 +17,6 @@ import { Ring } from '../util/ring.js';
  * Each publisher may hold up to `perKey` messages: a flooder waits for room without making
  * anyone else wait.
  */
-/** Drained per-publisher queues kept for reuse, at most (beyond it a drained one is dropped). */
-const IDLE_QUEUES_KEPT = 64;
-
 export class FairBacklog<T> {
   private front = new Ring<T>();
   private readonly queues = new Map<string, Ring<T>>();
